@@ -1,0 +1,53 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// engine runs one incarnation after another of a server from its configuration file:
+// in this process (inProcess) or as a child process (process).
+type engine interface {
+	// start starts the server and returns once every listener accepts connections.
+	start(ctx context.Context) error
+	// shutdown stops the server gracefully and waits for it; a no-op when stopped.
+	shutdown()
+	// lameDuck puts the server in lame-duck mode and returns once it stopped accepting
+	// clients; the server then shuts itself down.
+	lameDuck(ctx context.Context) error
+	// reload re-reads the configuration file.
+	reload(ctx context.Context) error
+	// info describes the running server.
+	info(ctx context.Context) (ServerInfo, error)
+	// healthz returns nil when the server, and JetStream if enabled, is healthy.
+	healthz(ctx context.Context) error
+	// remotes counts the servers this one has routes to.
+	remotes(ctx context.Context) (int, error)
+	// log returns the server's log so far.
+	log() string
+}
+
+// errNotRunning is returned by an engine asked about a server that is not running.
+var errNotRunning = errors.New("harness: server is not running")
+
+// pollInterval is how often the harness re-checks a condition it waits for.
+const pollInterval = 20 * time.Millisecond
+
+// poll calls check until it returns nil or ctx ends; it returns check's last error
+// wrapped with the context's.
+func poll(ctx context.Context, check func() error) error {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
