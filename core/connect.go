@@ -1,0 +1,197 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/starling-nats/starling/codec"
+	"github.com/starling-nats/starling/transport"
+)
+
+// Version is this client's version, sent in CONNECT.
+const Version = "0.1.0"
+
+// lang is sent in CONNECT; the server's monitoring shows it.
+const lang = "go"
+
+// tlsSettings builds the TLS settings the options ask for, or nil.
+func tlsSettings(o *options) (*transport.TLSSettings, error) {
+	t := &o.tls
+	var opts []transport.TLSOption
+	if t.config != nil {
+		opts = append(opts, transport.WithTLSConfig(t.config))
+	}
+	if t.rootCAs != nil {
+		opts = append(opts, transport.WithRootCAs(t.rootCAs))
+	}
+	if len(t.rootCAFiles) > 0 {
+		opts = append(opts, transport.WithRootCAFiles(t.rootCAFiles...))
+	}
+	if t.certFile != "" {
+		opts = append(opts, transport.WithClientCertFiles(t.certFile, t.keyFile))
+	}
+	if t.getClientCert != nil {
+		opts = append(opts, transport.WithClientCertFunc(t.getClientCert))
+	}
+	if t.handshakeFirst {
+		opts = append(opts, transport.WithHandshakeFirst())
+	}
+	s, err := transport.NewTLSSettings(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOption, err)
+	}
+	return s, nil
+}
+
+// defaultDialer is transport's dialer with the TLS and WebSocket options.
+func defaultDialer(o *options, ts *transport.TLSSettings) transport.Dialer {
+	return transport.NewDialer(transport.WithTLS(ts), transport.WithWebSocket(webSocketOptions(o)...))
+}
+
+// handshake opens one session on srv: dial, INFO, TLS if asked, CONNECT,
+// PING, and the PONG that says the server accepted us. Everything is bounded
+// by the connect timeout and by ctx.
+func (c *Conn) handshake(ctx context.Context, srv *poolServer) (*session, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.timing.connectTimeout)
+	defer cancel()
+	sess, err := c.handshakeConn(ctx, srv)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+		return nil, &ConnectError{Server: srv.url, Err: err}
+	}
+	return sess, nil
+}
+
+func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, err error) {
+	conn, err := c.opts.dialer.Dial(ctx, srv.addr)
+	if err != nil {
+		return nil, err
+	}
+	// A cancelled context (Close during connect, the timeout) closes the
+	// socket, which ends whatever read or write is waiting.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	var r *codec.Reader
+	defer func() {
+		stop()
+		if err != nil {
+			if r != nil {
+				r.Release()
+			}
+			_ = conn.Close()
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w: %w", ctx.Err(), err)
+			}
+		}
+	}()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	r = codec.NewReader(conn, codec.Limits{})
+	info, err := readInfo(r)
+	if err != nil {
+		return nil, err
+	}
+	_, secured := transport.TLSConnectionState(conn)
+	upgrade, err := transport.DecideTLS(transport.TLSFacts{
+		Secured:         secured,
+		WebSocket:       srv.addr.IsWebSocket(),
+		AddrWantsTLS:    srv.addr.WantsTLS(),
+		OptionsWantTLS:  c.opts.tls.want,
+		ServerRequires:  info.TLSRequired,
+		ServerAvailable: info.TLSAvailable,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTLSRequired, err)
+	}
+	if upgrade {
+		r.Release()
+		r = nil
+		tc, err := transport.UpgradeTLS(ctx, conn, c.tls.Config(srv.addr.TLSServerName()))
+		if err != nil {
+			return nil, err
+		}
+		conn = tc
+		r = codec.NewReader(conn, codec.Limits{})
+	}
+	if info.MaxPayload > 0 {
+		r.SetMaxPayload(info.MaxPayload)
+	}
+
+	co := codec.ConnectOptions{
+		Verbose:      false,
+		Pedantic:     false,
+		TLSRequired:  c.opts.tls.want || srv.addr.WantsTLS(),
+		Name:         c.opts.name,
+		Lang:         lang,
+		Version:      Version,
+		Protocol:     1,
+		Echo:         !c.opts.noEcho,
+		Headers:      true,
+		NoResponders: true,
+	}
+	if c.opts.noEcho && info.Proto < 1 {
+		return nil, ErrNoEchoNotSupported
+	}
+	if err := c.fillAuth(&co, info, srv); err != nil {
+		return nil, err
+	}
+	buf := codec.AppendConnect(nil, &co)
+	buf = codec.AppendPing(buf)
+	_, err = conn.Write(buf)
+	wipe(buf) // it may hold a password or token
+	if err != nil {
+		return nil, err
+	}
+	if err := awaitPong(r, conn, &info); err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	s := &session{conn: conn, reader: r, server: srv}
+	s.info.Store(info)
+	return s, nil
+}
+
+// readInfo reads the server's first op, which must be INFO.
+func readInfo(r *codec.Reader) (*codec.ServerInfo, error) {
+	op, err := r.Next()
+	if err != nil {
+		return nil, err
+	}
+	switch op.Kind {
+	case codec.OpInfo:
+		return codec.ParseInfo(op.Text)
+	case codec.OpErr:
+		return nil, parseServerError(string(op.Text))
+	}
+	return nil, fmt.Errorf("core: expected INFO from the server, got %s", op.Kind)
+}
+
+// awaitPong reads until the PONG answering CONNECT's PING. A -ERR means the
+// server refused us; an INFO (the server may send one at any time) updates
+// info.
+func awaitPong(r *codec.Reader, conn transport.Conn, info **codec.ServerInfo) error {
+	for {
+		op, err := r.Next()
+		if err != nil {
+			return err
+		}
+		switch op.Kind {
+		case codec.OpPong:
+			return nil
+		case codec.OpErr:
+			return parseServerError(string(op.Text))
+		case codec.OpInfo:
+			if ni, err := codec.ParseInfo(op.Text); err == nil {
+				*info = ni
+			}
+		case codec.OpPing:
+			if _, err := conn.Write(codec.AppendPong(nil)); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/starling-nats/starling/codec"
+)
+
+// Publish sends data to subject. It returns once the message is in the
+// write buffer (Flush waits for the server); it allocates nothing.
+//
+// While the connection is down, the message is held in the reconnect
+// buffer and sent after the next session's subscriptions, or refused with
+// ErrReconnectBufferExceeded when it does not fit.
+func (c *Conn) Publish(subject string, data []byte) error {
+	return c.publish(subject, "", nil, nil, data)
+}
+
+// PublishRequest sends data to subject, asking for replies on reply.
+func (c *Conn) PublishRequest(subject, reply string, data []byte) error {
+	if reply != "" && !c.opts.skipSubjectValidation && !codec.ValidPublishSubject(reply) {
+		return fmt.Errorf("%w: reply %q", ErrBadSubject, reply)
+	}
+	return c.publish(subject, reply, nil, nil, data)
+}
+
+// PublishMsg sends m: its subject, reply, headers and data.
+func (c *Conn) PublishMsg(m *Msg) error {
+	if m.Reply != "" && !c.opts.skipSubjectValidation && !codec.ValidPublishSubject(m.Reply) {
+		return fmt.Errorf("%w: reply %q", ErrBadSubject, m.Reply)
+	}
+	return c.publishMsg(m.Subject, m)
+}
+
+func (c *Conn) publishMsg(subject string, m *Msg) error {
+	if len(m.Header) > 0 {
+		for k, vs := range m.Header {
+			if !codec.ValidHeaderKey(k) {
+				return fmt.Errorf("%w: key %q", ErrBadHeader, k)
+			}
+			for _, v := range vs {
+				if !codec.ValidHeaderValue(v) {
+					return fmt.Errorf("%w: value of %q", ErrBadHeader, k)
+				}
+			}
+		}
+	}
+	return c.publish(subject, m.Reply, m.Header, nil, m.Data)
+}
+
+// publish encodes one PUB or HPUB into the write buffer. hdr (a map) or
+// rawHdr (a wire header block) carries headers; both nil means PUB.
+func (c *Conn) publish(subject, reply string, hdr Header, rawHdr, data []byte) error {
+	if !c.opts.skipSubjectValidation && !codec.ValidPublishSubject(subject) {
+		return fmt.Errorf("%w: %q", ErrBadSubject, subject)
+	}
+	withHeaders := len(hdr) > 0 || len(rawHdr) > 0
+	if withHeaders && !c.headers.Load() {
+		return ErrHeadersNotSupported
+	}
+	w := &c.w
+	w.mu.Lock()
+	// Room is reserved before the header is encoded: reserve may wait, and
+	// while it waits another publisher may use the header scratch.
+	if err := w.reserve(len(subject) + len(reply) + len(rawHdr) + len(data) + 48); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	if len(hdr) > 0 {
+		w.hdr = hdr.Append(w.hdr[:0])
+		rawHdr = w.hdr
+	}
+	size := len(rawHdr) + len(data)
+	if int64(size) > c.maxPayload.Load() {
+		w.mu.Unlock()
+		return ErrMaxPayload
+	}
+	if withHeaders {
+		w.buf = codec.AppendHPub(w.buf, subject, reply, rawHdr, data)
+	} else {
+		w.buf = codec.AppendPub(w.buf, subject, reply, data)
+	}
+	w.outMsgs++
+	w.outBytes += uint64(size)
+	w.wake()
+	w.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,210 @@
+package core
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/starling-nats/starling/codec"
+)
+
+// Reasons a session ends that the reader chose itself.
+var (
+	errForcedReconnect = errors.New("core: reconnect forced")
+	errLameDuckMove    = errors.New("core: server entered lame-duck mode")
+)
+
+// readLoop is the reader goroutine. It serves one session at a time and,
+// between sessions, reconnects; it exits when the Conn closes. sess is the
+// first session, or nil when Connect failed with cause and
+// WithRetryOnFailedConnect asked to keep trying.
+func (c *Conn) readLoop(sess *session, cause error) {
+	defer c.wg.Done()
+	err := cause
+	everConnected := sess != nil
+	for {
+		if sess != nil {
+			err = c.serve(sess)
+			c.sessionLost(sess, err)
+		}
+		if c.Status() == StatusClosed {
+			break
+		}
+		if !c.opts.reconnect.allow || c.draining.Load() {
+			c.close(err)
+			break
+		}
+		sess = c.reconnect(sess, err)
+		if sess == nil {
+			break
+		}
+		c.install(sess, everConnected)
+		everConnected = true
+	}
+	c.events.push(Event{Kind: EventClosed, Err: c.closeErr})
+	close(c.done)
+}
+
+// serve reads and dispatches one session's ops until it ends, and returns
+// why it ended.
+func (c *Conn) serve(s *session) error {
+	r := s.reader
+	for {
+		op, err := r.Next()
+		if err != nil {
+			return c.sessionEndReason(err)
+		}
+		switch op.Kind {
+		case codec.OpMsg, codec.OpHMsg:
+			c.dispatch(op)
+		case codec.OpPing:
+			c.sendPong()
+		case codec.OpPong:
+			c.pong()
+		case codec.OpInfo:
+			c.processInfo(s, op.Text)
+		case codec.OpErr:
+			se := parseServerError(string(op.Text))
+			if se.Fatal() {
+				return se
+			}
+			c.asyncError(se)
+		case codec.OpOK:
+		}
+	}
+}
+
+// sessionEndReason turns a read error into the reason the session ended,
+// preferring what closed the socket on purpose.
+func (c *Conn) sessionEndReason(err error) error {
+	switch {
+	case c.Status() == StatusClosed:
+		return ErrConnectionClosed
+	case c.staleErr.Swap(false):
+		return ErrStaleConnection
+	case c.force.Swap(false):
+		return errForcedReconnect
+	case c.leaving.Swap(false):
+		return errLameDuckMove
+	}
+	return err
+}
+
+// dispatch hands one MSG or HMSG to its subscription. It runs for every
+// message, so it allocates only what the subscription kind promises.
+func (c *Conn) dispatch(op *codec.Op) {
+	c.stats.inMsgs.Add(1)
+	c.stats.inBytes.Add(uint64(len(op.Payload) + len(op.Header)))
+	sid, ok := codec.ParseSID(op.SID)
+	if !ok {
+		return
+	}
+	s := c.subs.get(sid)
+	if s == nil {
+		return // unsubscribed; the server had sent it already
+	}
+	last := false
+	if n := s.received.Add(1); s.max.Load() > 0 {
+		max := s.max.Load()
+		if n > max {
+			return
+		}
+		last = n == max
+	}
+	if s.kind == subBorrowed {
+		m := &c.borrowed
+		m.Subject, m.Reply, m.Header, m.Data = op.Subject, op.Reply, codec.HeaderView(op.Header), op.Payload
+		m.conn, m.sub = c, s
+		s.borrowed(m)
+		*m = BorrowedMsg{}
+		s.delivered.Add(1)
+	} else {
+		s.enqueue(newOwnedMsg(c, s, op.Subject, op.Reply, op.Header, op.Payload))
+	}
+	if last && c.subs.remove(sid) {
+		s.endReceiving()
+	}
+}
+
+// sendPong answers a server PING.
+func (c *Conn) sendPong() {
+	w := &c.w
+	w.mu.Lock()
+	if w.state == wsConnected {
+		w.buf = codec.AppendPong(w.buf)
+		w.wake()
+	}
+	w.mu.Unlock()
+}
+
+// processInfo applies an INFO received during a session: new limits,
+// discovered servers, lame-duck mode.
+func (c *Conn) processInfo(s *session, raw []byte) {
+	info, err := codec.ParseInfo(raw)
+	if err != nil {
+		c.asyncError(err)
+		return
+	}
+	s.info.Store(info)
+	c.applyInfo(info)
+	c.discover(info)
+	if info.LameDuckMode {
+		c.events.push(Event{Kind: EventLameDuck, Server: s.server.url})
+		c.scheduleLeave(s)
+	}
+}
+
+// applyInfo makes the server's limits the client's.
+func (c *Conn) applyInfo(info *codec.ServerInfo) {
+	if info.MaxPayload > 0 {
+		c.maxPayload.Store(int64(info.MaxPayload))
+	}
+	c.headers.Store(info.Headers)
+}
+
+// discover adds the servers the INFO announces to the pool.
+func (c *Conn) discover(info *codec.ServerInfo) {
+	if c.opts.reconnect.ignoreDiscovered {
+		return
+	}
+	s := c.sess.Load()
+	urls, scheme := info.ConnectURLs, "nats"
+	if s != nil && s.server.addr.IsWebSocket() {
+		urls, scheme = info.WSConnectURLs, s.server.addr.Scheme
+	} else if s != nil && s.server.addr.Scheme == "tls" {
+		scheme = "tls"
+	}
+	if len(urls) == 0 {
+		return
+	}
+	if added := c.pool.discover(urls, scheme, !c.opts.reconnect.dontRandomize); len(added) > 0 {
+		c.events.push(Event{Kind: EventServersDiscovered, Servers: added})
+	}
+}
+
+// scheduleLeave moves the Conn off a lame-duck server after a random delay
+// inside the lame-duck window, so that the server's clients do not all
+// land on the others at once.
+func (c *Conn) scheduleLeave(s *session) {
+	if !s.leaveScheduled.CompareAndSwap(false, true) {
+		return
+	}
+	d := time.Duration(rand.Int64N(int64(c.opts.reconnect.lameDuckWindow)))
+	s.leaveTimer = time.AfterFunc(d, func() {
+		if c.sess.Load() == s {
+			c.leaving.Store(true)
+			_ = s.conn.Close()
+		}
+	})
+}
+
+// asyncError reports an error that did not end the session.
+func (c *Conn) asyncError(err error) {
+	ev := Event{Kind: EventAsyncError, Err: err}
+	var se *ServerError
+	if errors.As(err, &se) && se.Kind == ServerErrPermissions && !se.Publish {
+		ev.Sub = c.subs.bySubject(se.Subject, se.Queue)
+		ev.Err = &SubscriptionError{Subject: se.Subject, Err: se}
+	}
+	c.events.push(ev)
+}

@@ -1,0 +1,414 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"sync"
+	"sync/atomic"
+)
+
+// subKind is how a subscription hands messages to the user.
+type subKind uint8
+
+const (
+	// subBorrowed runs the handler on the reader goroutine with a
+	// BorrowedMsg: no copy, no queue, no goroutine.
+	subBorrowed subKind = iota
+	// subOwned queues owned messages for a handler goroutine that exists
+	// only while messages wait.
+	subOwned
+	// subPull queues owned messages for Next and Messages.
+	subPull
+	// subChan queues owned messages for a goroutine that sends them on the
+	// user's channel, again only while messages wait.
+	subChan
+)
+
+// subState is a subscription's life.
+type subState uint8
+
+const (
+	subActive   subState = iota
+	subDraining          // no new messages will come; deliver what is queued
+	subClosed            // done; the queue is empty or was discarded
+)
+
+// Subscription is interest in a subject. Messages reach the user in one of
+// the ways chosen at creation: a borrowed handler (SubscribeBorrowed), an
+// owned handler (Subscribe), pull (SubscribeSync: Next and Messages), or a
+// channel (SubscribeChan).
+//
+// Messages waiting for an owned handler, a channel or Next count against
+// pending limits (WithPendingLimits, PendingLimits); over them, new messages
+// are dropped, counted in Dropped, and a slow-consumer event fires once per
+// episode (an episode ends when the queue empties).
+type Subscription struct {
+	conn    *Conn
+	sid     uint64
+	subject string
+	queue   string
+	kind    subKind
+
+	borrowed func(*BorrowedMsg)
+	handler  func(*Msg)
+	ch       chan<- *Msg
+
+	// max is the auto-unsubscribe limit (0: none); received counts the
+	// messages the server sent us, as the server counts them, so the
+	// remainder can be restored after a reconnect.
+	max       atomic.Int64
+	received  atomic.Int64
+	delivered atomic.Int64
+	dropped   atomic.Int64
+	// unsubbed is set once Drain sent UNSUB, so that a reconnect while the
+	// drain waits does not subscribe it again.
+	unsubbed atomic.Bool
+
+	mu           sync.Mutex
+	head, tail   *Msg
+	pendingMsgs  int
+	pendingBytes int
+	limits       pendingLimits
+	slow         bool // in a slow-consumer episode
+	running      bool // a delivery goroutine is active
+	state        subState
+	// notify wakes a Next waiting for a message.
+	notify chan struct{}
+	// done is closed when the subscription has ended and will deliver
+	// nothing more.
+	done chan struct{}
+	// internal marks the request inbox subscription: not drained with the
+	// user's, not counted by NumSubscriptions.
+	internal bool
+}
+
+// SubOption configures a subscription.
+type SubOption func(*Subscription) error
+
+// Queue makes the subscription a member of queue group name: each message
+// goes to one member of the group. Default: no queue group.
+func Queue(name string) SubOption {
+	return func(s *Subscription) error { s.queue = name; return nil }
+}
+
+// PendingLimits sets this subscription's limits of messages and bytes
+// waiting for the user; zero or less means no limit of that kind. Default:
+// the Conn's (WithPendingLimits).
+func PendingLimits(msgs, bytes int) SubOption {
+	return func(s *Subscription) error { s.limits = pendingLimits{msgs: msgs, bytes: bytes}; return nil }
+}
+
+// Subject returns the subscribed subject.
+func (s *Subscription) Subject() string { return s.subject }
+
+// QueueGroup returns the queue group, "" for none.
+func (s *Subscription) QueueGroup() string { return s.queue }
+
+// IsValid reports whether the subscription is still receiving or delivering.
+func (s *Subscription) IsValid() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state != subClosed
+}
+
+// Done returns a channel closed when the subscription has ended and will
+// deliver nothing more (after Unsubscribe, a completed Drain, its
+// auto-unsubscribe limit, or the Conn's close).
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// Pending returns the messages and bytes waiting to be delivered.
+func (s *Subscription) Pending() (msgs, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pendingMsgs, s.pendingBytes
+}
+
+// SetPendingLimits changes the pending limits; zero or less means none.
+func (s *Subscription) SetPendingLimits(msgs, bytes int) {
+	s.mu.Lock()
+	s.limits = pendingLimits{msgs: msgs, bytes: bytes}
+	s.mu.Unlock()
+}
+
+// Delivered returns how many messages were handed to the user.
+func (s *Subscription) Delivered() int64 { return s.delivered.Load() }
+
+// Dropped returns how many messages were dropped over the pending limits.
+func (s *Subscription) Dropped() int64 { return s.dropped.Load() }
+
+// Unsubscribe ends the subscription at once: the server stops sending, and
+// messages still waiting for the user are discarded (Drain delivers them).
+func (s *Subscription) Unsubscribe() error {
+	c := s.conn
+	if !c.subs.remove(s.sid) {
+		return ErrBadSubscription
+	}
+	s.close()
+	return c.sendUnsub(s.sid, 0)
+}
+
+// AutoUnsubscribe ends the subscription after n messages in all, counting
+// those already received. The server is told too, so it stops sending; the
+// remaining count survives reconnects.
+func (s *Subscription) AutoUnsubscribe(n int) error {
+	if n <= 0 {
+		return s.Unsubscribe()
+	}
+	c := s.conn
+	if !c.subs.has(s.sid) {
+		return ErrBadSubscription
+	}
+	s.max.Store(int64(n))
+	if s.received.Load() >= int64(n) {
+		if c.subs.remove(s.sid) {
+			s.endReceiving()
+		}
+		return c.sendUnsub(s.sid, 0)
+	}
+	return c.sendUnsub(s.sid, n)
+}
+
+// Drain ends the subscription gracefully: the server stops sending, every
+// message it sent before is delivered (Next returns them, handlers run),
+// then the subscription ends. It returns when that is done or ctx ends (the
+// rest is then discarded).
+func (s *Subscription) Drain(ctx context.Context) error {
+	c := s.conn
+	if !c.subs.has(s.sid) {
+		return ErrBadSubscription
+	}
+	s.unsubbed.Store(true)
+	if err := c.sendUnsub(s.sid, 0); err != nil {
+		return err
+	}
+	// The PONG comes after every MSG the server sent before our UNSUB, and
+	// the reader handles ops in order: once Flush returns, all of them are
+	// queued.
+	err := c.Flush(ctx)
+	if c.subs.remove(s.sid) {
+		s.endReceiving()
+	}
+	if err != nil {
+		s.close()
+		return err
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		s.close()
+		return ctx.Err()
+	}
+}
+
+// Next returns the next message of a SubscribeSync subscription, waiting
+// until one arrives, the subscription ends (ErrSubscriptionClosed) or ctx
+// ends.
+func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
+	if s.kind != subPull {
+		return nil, ErrWrongSubscriptionKind
+	}
+	for {
+		s.mu.Lock()
+		m := s.popLocked()
+		if m == nil && s.state != subActive {
+			s.finishLocked()
+			s.mu.Unlock()
+			return nil, ErrSubscriptionClosed
+		}
+		s.mu.Unlock()
+		if m != nil {
+			s.delivered.Add(1)
+			return m, nil
+		}
+		select {
+		case <-s.notify:
+		case <-s.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Messages iterates over a SubscribeSync subscription's messages until it
+// ends (the loop then stops) or ctx ends (its error is yielded once).
+func (s *Subscription) Messages(ctx context.Context) iter.Seq2[*Msg, error] {
+	return func(yield func(*Msg, error) bool) {
+		for {
+			m, err := s.Next(ctx)
+			if errors.Is(err, ErrSubscriptionClosed) {
+				return
+			}
+			if !yield(m, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// enqueue queues m for the user, or drops it over the limits. Called by the
+// reader goroutine only.
+func (s *Subscription) enqueue(m *Msg) {
+	s.mu.Lock()
+	if s.state != subActive {
+		s.mu.Unlock()
+		return
+	}
+	if (s.limits.msgs > 0 && s.pendingMsgs >= s.limits.msgs) ||
+		(s.limits.bytes > 0 && s.pendingBytes+m.size > s.limits.bytes && s.pendingMsgs > 0) {
+		s.dropped.Add(1)
+		first := !s.slow
+		s.slow = true
+		s.mu.Unlock()
+		if first {
+			s.conn.events.push(Event{Kind: EventSlowConsumer, Sub: s, Err: &SubscriptionError{Subject: s.subject, Err: ErrSlowConsumer}})
+		}
+		return
+	}
+	if s.tail == nil {
+		s.head = m
+	} else {
+		s.tail.next = m
+	}
+	s.tail = m
+	s.pendingMsgs++
+	s.pendingBytes += m.size
+	start := false
+	switch s.kind {
+	case subOwned, subChan:
+		if !s.running {
+			s.running, start = true, true
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case start && s.kind == subOwned:
+		go s.runHandler()
+	case start:
+		go s.runChan()
+	case s.kind == subPull:
+		select {
+		case s.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// popLocked takes the oldest queued message, or nil.
+func (s *Subscription) popLocked() *Msg {
+	m := s.head
+	if m == nil {
+		return nil
+	}
+	s.head = m.next
+	if s.head == nil {
+		s.tail = nil
+		s.slow = false
+	}
+	m.next = nil
+	s.pendingMsgs--
+	s.pendingBytes -= m.size
+	return m
+}
+
+// runHandler delivers queued messages to an owned handler, in order, and
+// exits when the queue is empty, so an idle subscription costs no goroutine.
+func (s *Subscription) runHandler() {
+	for {
+		s.mu.Lock()
+		m := s.popLocked()
+		if m == nil {
+			s.running = false
+			if s.state == subDraining {
+				s.finishLocked()
+			}
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		s.handler(m)
+		s.delivered.Add(1)
+	}
+}
+
+// runChan sends queued messages on the user's channel, blocking as the
+// channel does, until the queue is empty or the subscription is closed.
+func (s *Subscription) runChan() {
+	for {
+		s.mu.Lock()
+		m := s.popLocked()
+		if m == nil {
+			s.running = false
+			if s.state == subDraining {
+				s.finishLocked()
+			}
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		select {
+		case s.ch <- m:
+			s.delivered.Add(1)
+		case <-s.done:
+			s.mu.Lock()
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+// endReceiving marks that no more messages will arrive: what is queued is
+// still delivered, then the subscription is done.
+func (s *Subscription) endReceiving() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != subActive {
+		return
+	}
+	s.state = subDraining
+	if s.kind == subPull {
+		// Wake a waiting Next so it sees the end once the queue is empty.
+		select {
+		case s.notify <- struct{}{}:
+		default:
+		}
+		if s.head == nil {
+			s.finishLocked()
+		}
+		return
+	}
+	if !s.running && s.head == nil {
+		s.finishLocked()
+	}
+}
+
+// finishLocked ends the subscription; s.mu held.
+func (s *Subscription) finishLocked() {
+	if s.state == subClosed && isClosed(s.done) {
+		return
+	}
+	s.state = subClosed
+	if !isClosed(s.done) {
+		close(s.done)
+	}
+}
+
+// close ends the subscription now, discarding queued messages.
+func (s *Subscription) close() {
+	s.mu.Lock()
+	s.head, s.tail = nil, nil
+	s.pendingMsgs, s.pendingBytes = 0, 0
+	s.finishLocked()
+	s.mu.Unlock()
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
