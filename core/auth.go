@@ -25,8 +25,8 @@ type authOptions struct {
 	nkeySeedFile string
 	sign         func(nonce []byte) ([]byte, error)
 
-	userJWT  string
-	jwtFunc  func() (string, error)
+	userJWT   string
+	jwtFunc   func() (string, error)
 	credsFile string
 	creds     []byte
 }

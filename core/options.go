@@ -62,13 +62,13 @@ type Option func(*options) error
 // options holds everything Connect was told. It is never mutated after
 // Connect returns.
 type options struct {
-	servers     []string
-	name        string
-	noEcho      bool
-	inboxPrefix string
-	writeBuffer int
+	servers               []string
+	name                  string
+	noEcho                bool
+	inboxPrefix           string
+	writeBuffer           int
 	skipSubjectValidation bool
-	requestTimeout time.Duration
+	requestTimeout        time.Duration
 
 	timing    timingOptions
 	reconnect reconnectOptions
@@ -87,17 +87,17 @@ type timingOptions struct {
 }
 
 type reconnectOptions struct {
-	allow           bool
-	maxReconnects   int
-	wait            time.Duration
-	waitMax         time.Duration
-	delay           func(attempt int) time.Duration
-	retryOnFailed   bool
-	bufferSize      int
-	dontRandomize   bool
+	allow            bool
+	maxReconnects    int
+	wait             time.Duration
+	waitMax          time.Duration
+	delay            func(attempt int) time.Duration
+	retryOnFailed    bool
+	bufferSize       int
+	dontRandomize    bool
 	ignoreDiscovered bool
-	maxAuthFailures int
-	lameDuckWindow  time.Duration
+	maxAuthFailures  int
+	lameDuckWindow   time.Duration
 }
 
 type tlsOptions struct {

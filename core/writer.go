@@ -58,8 +58,8 @@ type writer struct {
 	// hdr is scratch for encoding a header map, used under mu.
 	hdr []byte
 
-	limit       int // bytes buffered before publishers wait (connected)
-	reconnLimit int // bytes held while disconnected
+	limit        int // bytes buffered before publishers wait (connected)
+	reconnLimit  int // bytes held while disconnected
 	writeTimeout time.Duration
 
 	outMsgs  uint64
