@@ -17,7 +17,14 @@ func (c *Conn) Drain(ctx context.Context) error {
 	if !c.draining.CompareAndSwap(false, true) {
 		return ErrConnectionDraining
 	}
+	wasDown := c.Status() == StatusReconnecting
 	c.status.Store(int32(StatusDraining))
+	if wasDown && c.Buffered() == 0 && !c.subs.anyPending() {
+		// Nothing is held that a new session could deliver: waiting for
+		// one would only delay the close.
+		c.close(nil)
+		return nil
+	}
 	err := c.drain(ctx)
 	c.close(nil)
 	return err

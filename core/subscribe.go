@@ -69,6 +69,16 @@ func (t *subTable) all() []*Subscription {
 	return out
 }
 
+// anyPending reports whether a user subscription has messages waiting.
+func (t *subTable) anyPending() bool {
+	for _, s := range t.all() {
+		if n, _ := s.Pending(); n > 0 && !s.internal {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *subTable) count(internal bool) int {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
