@@ -19,11 +19,6 @@ type poolServer struct {
 	// Credentials from the URL, or inherited from the configured URL a
 	// discovered server was learned through (same cluster, same accounts).
 	user, pass, token string
-	// tlsName is the name the server's certificate is checked against:
-	// the host of the configured URL when this entry is a bare IP learned
-	// from the cluster, its own host otherwise.
-	tlsName string
-
 	failures     int // consecutive failed attempts
 	authFailures int // consecutive authorization failures
 }
@@ -43,7 +38,7 @@ func newPoolServer(raw string) (*poolServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &poolServer{addr: a, url: a.String(), tlsName: a.Host}
+	s := &poolServer{addr: a, url: a.String()}
 	s.user, s.pass, s.token = a.User, a.Password, a.Token
 	return s, nil
 }
@@ -172,8 +167,8 @@ func (p *serverPool) discover(hostPorts []string, scheme string, randomize bool)
 			s.user, s.pass, s.token = t.user, t.pass, t.token
 			// A cluster announces IPs; the certificate names the host the
 			// user gave, so keep checking against that.
-			if net.ParseIP(s.addr.Host) != nil && net.ParseIP(t.tlsName) == nil {
-				s.tlsName = t.tlsName
+			if name := t.addr.TLSServerName(); net.ParseIP(s.addr.Host) != nil && net.ParseIP(name) == nil {
+				s.addr.ServerName = name
 			}
 			s.addr.Path = t.addr.Path
 		}
