@@ -34,15 +34,29 @@ var errNotRunning = errors.New("harness: server is not running")
 // pollInterval is how often the harness re-checks a condition it waits for.
 const pollInterval = 20 * time.Millisecond
 
-// poll calls check until it returns nil or ctx ends; it returns check's last error
-// wrapped with the context's.
+// poll calls check every pollInterval until it returns nil or ctx ends; see pollEvery.
 func poll(ctx context.Context, check func() error) error {
-	t := time.NewTicker(pollInterval)
+	return pollEvery(ctx, pollInterval, check)
+}
+
+// fatalError, returned by a check, ends a poll at once with the error it wraps.
+type fatalError struct{ err error }
+
+func (f *fatalError) Error() string { return f.err.Error() }
+
+// pollEvery calls check every interval until it returns nil, returns a *fatalError
+// (then pollEvery returns the error inside), or ctx ends (then it returns the
+// context's error joined with check's last one).
+func pollEvery(ctx context.Context, interval time.Duration, check func() error) error {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		err := check()
 		if err == nil {
 			return nil
+		}
+		if fe, ok := err.(*fatalError); ok {
+			return fe.err
 		}
 		select {
 		case <-ctx.Done():

@@ -54,10 +54,6 @@ func (e *inProcess) start(ctx context.Context) error {
 		}
 		return nil
 	})
-	var fe *fatalError
-	if errors.As(err, &fe) {
-		err = fe.err
-	}
 	if err != nil {
 		srv.Shutdown()
 		srv.WaitForShutdown()
@@ -68,11 +64,6 @@ func (e *inProcess) start(ctx context.Context) error {
 	e.mu.Unlock()
 	return nil
 }
-
-// fatalError marks an error that ends a poll early.
-type fatalError struct{ err error }
-
-func (f *fatalError) Error() string { return f.err.Error() }
 
 func (e *inProcess) running() (*server.Server, error) {
 	e.mu.Lock()

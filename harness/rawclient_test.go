@@ -22,6 +22,8 @@ type rawConn struct {
 	r    *bufio.Reader
 	info map[string]any
 	sid  int
+	// reqTimeout bounds a request's wait for its reply (rawTimeout when zero).
+	reqTimeout time.Duration
 }
 
 const rawTimeout = 10 * time.Second
@@ -198,16 +200,24 @@ func (rc *rawConn) request(subject string, payload []byte) ([]byte, error) {
 	if err := rc.write(msg); err != nil {
 		return nil, err
 	}
+	timeout := rc.reqTimeout
+	if timeout == 0 {
+		timeout = rawTimeout
+	}
+	deadline := time.Now().Add(timeout)
 	for {
-		op, data, err := rc.next(rawTimeout)
+		op, data, err := rc.next(time.Until(deadline))
 		if err != nil {
 			return nil, err
 		}
-		if strings.HasPrefix(op, "MSG ") {
+		f := strings.Fields(op)
+		if len(f) < 3 || f[1] != inbox {
+			continue // not ours: a late reply to an earlier request, or another op
+		}
+		if f[0] == "MSG" {
 			return data, nil
 		}
-		if strings.HasPrefix(op, "HMSG ") {
-			f := strings.Fields(op)
+		if f[0] == "HMSG" {
 			hlen, _ := strconv.Atoi(f[len(f)-2])
 			if bytes.Contains(data[:hlen], []byte("503")) {
 				return nil, errNoResponders

@@ -111,7 +111,7 @@ func newServer(dir string, c *config, tlsm *TLSMaterial, op *Operator) (*Server,
 		return nil, err
 	}
 	if c.process {
-		p, err := newProcess(s.file, filepath.Join(dir, "nats-server.log"))
+		p, err := newProcess(s.file, filepath.Join(dir, "nats-server.log"), s.lay)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +270,41 @@ func streamMsgs(t testing.TB, rc *rawConn, name string) uint64 {
 	n, err := streamMsgsErr(rc, name)
 	require.NoError(t, err)
 	return n
+}
+
+func TestLameDuck(t *testing.T) {
+	t.Parallel()
+	s := harness.RunServer(t, harness.WithJetStream(), harness.WithLameDuck(harness.DefaultLameDuckDuration, 200*time.Millisecond))
+	rc := connectRaw(t, s.Addr(), nil)
+	defer rc.Close()
+	s.LameDuck()
+	assert.False(t, s.Running())
+	_, err := dialRaw(s.Addr(), dialOpts{})
+	assert.Error(t, err, "a server in lame-duck mode accepts no new clients")
+	requireLDMInfo(t, rc)
+	// After the grace period the server closes its clients.
+	assert.NotErrorIs(t, readUntilErr(rc, 10*time.Second), os.ErrDeadlineExceeded)
+
+	s.Restart()
+	rc2 := connectRaw(t, s.Addr(), nil)
+	rc2.Close()
+}
+
+func TestReloadRejected(t *testing.T) {
+	t.Parallel()
+	s := harness.RunServer(t, harness.WithMaxPayload(2048))
+	err := s.Reload(harness.WithConfig("max_payload: \"not a size\""))
+	assert.Error(t, err)
+	assert.Error(t, s.Reload(harness.WithPort(1)), "the port cannot change")
+	assert.Error(t, s.Reload(harness.WithProcess()), "the mode cannot change")
+	// The server keeps running with its old configuration, and so does a restart.
+	s.Restart()
+	rc := connectRaw(t, s.Addr(), nil)
+	defer rc.Close()
+	assert.EqualValues(t, 2048, rc.info["max_payload"])
+
+	require.NoError(t, s.Reload(harness.WithMaxPayload(4096)))
+	rc2 := connectRaw(t, s.Addr(), nil)
+	defer rc2.Close()
+	assert.EqualValues(t, 4096, rc2.info["max_payload"])
 }
