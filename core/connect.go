@@ -121,6 +121,8 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 		r.SetMaxPayload(info.MaxPayload)
 	}
 
+	// A server without headers closes a client that asks for no_responders
+	// (it needs headers), so both follow INFO.
 	co := codec.ConnectOptions{
 		Verbose:      false,
 		Pedantic:     false,
@@ -130,8 +132,8 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 		Version:      Version,
 		Protocol:     1,
 		Echo:         !c.opts.noEcho,
-		Headers:      true,
-		NoResponders: true,
+		Headers:      info.Headers,
+		NoResponders: info.Headers,
 	}
 	if c.opts.noEcho && info.Proto < 1 {
 		return nil, ErrNoEchoNotSupported
