@@ -220,8 +220,10 @@ func (c *Conn) Close() {
 // close ends the Conn with reason (nil for a user's Close).
 func (c *Conn) close(reason error) {
 	c.closeOnce.Do(func() {
-		c.status.Store(int32(StatusClosed))
+		// closeErr is written before the status, whose atomic store
+		// publishes it to the reader.
 		c.closeErr = reason
+		c.status.Store(int32(StatusClosed))
 		w := &c.w
 		w.mu.Lock()
 		w.state = wsClosed

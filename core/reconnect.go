@@ -99,6 +99,11 @@ func (c *Conn) sessionLost(s *session, err error) {
 	if !c.draining.Load() {
 		c.status.Store(int32(StatusReconnecting))
 	}
+	// A move the Conn or the user chose (lame duck, ForceReconnect) is no
+	// error to report.
+	if err == errLameDuckMove || err == errForcedReconnect {
+		err = nil
+	}
 	c.events.push(Event{Kind: EventDisconnected, Err: err, Server: s.server.url})
 }
 
