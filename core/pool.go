@@ -19,8 +19,8 @@ type poolServer struct {
 	// Credentials from the URL, or inherited from the configured URL a
 	// discovered server was learned through (same cluster, same accounts).
 	user, pass, token string
-	failures     int // consecutive failed attempts
-	authFailures int // consecutive authorization failures
+	failures          int // consecutive failed attempts
+	authFailures      int // consecutive authorization failures
 }
 
 // serverPool is the set of servers to try, in order. Its own lock guards
