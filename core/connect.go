@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/starling-nats/starling/codec"
@@ -53,13 +54,30 @@ func defaultDialer(o *options, ts *transport.TLSSettings) transport.Dialer {
 // handshake opens one session on srv: dial, INFO, TLS if asked, CONNECT,
 // PING, and the PONG that says the server accepted us. Everything is bounded
 // by the connect timeout and by ctx.
-func (c *Conn) handshake(ctx context.Context, srv *poolServer) (*session, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.timing.connectTimeout)
+func (c *Conn) handshake(parent context.Context, srv *poolServer) (*session, error) {
+	ctx, cancel := context.WithTimeout(parent, c.opts.timing.connectTimeout)
 	defer cancel()
+	// Whose deadline ends the attempt: the caller's, or the connect timeout.
+	pd, callerDeadline := parent.Deadline()
+	if dl, ok := ctx.Deadline(); ok && callerDeadline {
+		callerDeadline = !pd.After(dl)
+	}
 	sess, err := c.handshakeConn(ctx, srv)
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		// The socket's deadline may fire a moment before ctx's timer, so a
+		// timeout shows as either; name whose time ran out. The connect
+		// timeout is the Conn's own timer: ErrTimeout, as documented.
+		if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			cause := ErrTimeout
+			switch {
+			case parent.Err() != nil:
+				cause = parent.Err()
+			case callerDeadline:
+				cause = context.DeadlineExceeded
+			}
+			if !errors.Is(err, cause) {
+				err = fmt.Errorf("%w (%w)", err, cause)
+			}
 		}
 		return nil, &ConnectError{Server: srv.url, Err: err}
 	}
