@@ -35,6 +35,9 @@ func RunCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	if err := base.validate(); err != nil {
 		t.Fatalf("%v", err)
 	}
+	if base.storeDir != "" {
+		t.Fatalf("harness: WithStoreDir cannot be used with RunCluster: the nodes need stores of their own")
+	}
 	if base.name == "" {
 		base.name = "starling"
 	}

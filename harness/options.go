@@ -52,6 +52,7 @@ type config struct {
 	ldmDuration  time.Duration
 	ldmGrace     time.Duration
 	readyTimeout time.Duration
+	storeDir     string
 	cluster      *clusterSettings // set by RunCluster only
 }
 
@@ -132,6 +133,12 @@ func (c *config) validate() error {
 // WithJetStream enables JetStream with its store in the server's temporary directory
 // (t.TempDir() for RunServer), kept across Restart. Default: JetStream off.
 func WithJetStream() Option { return func(c *config) { c.jetstream = true } }
+
+// WithStoreDir puts the JetStream store in dir, which the harness neither creates
+// empty nor removes: data written there outlives the server. Default: the directory
+// "jetstream" in the server's temporary directory. In a cluster every node would share
+// dir, so RunCluster rejects it.
+func WithStoreDir(dir string) Option { return func(c *config) { c.storeDir = dir } }
 
 // WithTLS makes the client listener require TLS, with a CA, a server certificate (SANs
 // 127.0.0.1, ::1 and localhost) and a client certificate generated for the server (shared

@@ -103,7 +103,10 @@ func newServer(dir string, c *config, tlsm *TLSMaterial, op *Operator) (*Server,
 		return nil, err
 	}
 	s := &Server{dir: dir, file: filepath.Join(dir, "nats-server.conf"), cfg: c, retryPorts: true, timeout: c.readyTimeout}
-	s.lay = &layout{name: c.name, storeDir: filepath.Join(dir, "jetstream")}
+	s.lay = &layout{name: c.name, storeDir: c.storeDir}
+	if s.lay.storeDir == "" {
+		s.lay.storeDir = filepath.Join(dir, "jetstream")
+	}
 	if s.lay.name == "" {
 		s.lay.name = "starling"
 	}
