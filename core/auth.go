@@ -46,7 +46,13 @@ func WithToken(token string) Option {
 // WithTokenFunc authenticates with the token f returns at each connect.
 // Default: none.
 func WithTokenFunc(f func() string) Option {
-	return func(o *options) error { o.auth.tokenFunc = f; return nil }
+	return func(o *options) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil token func", ErrInvalidOption)
+		}
+		o.auth.tokenFunc = f
+		return nil
+	}
 }
 
 // WithNKeySeed authenticates as the NKey user of seed, signing the server's
@@ -91,20 +97,38 @@ func WithNKeySeedFile(path string) Option {
 // WithNKey authenticates as the NKey user pub, with sign signing the
 // server's nonce (for keys held in an HSM or agent). Default: none.
 func WithNKey(pub string, sign func(nonce []byte) ([]byte, error)) Option {
-	return func(o *options) error { o.auth.nkeyPub, o.auth.sign = pub, sign; return nil }
+	return func(o *options) error {
+		if !nkeys.IsValidPublicUserKey(pub) {
+			return fmt.Errorf("%w: %q is not a user public nkey", ErrInvalidOption, pub)
+		}
+		if sign == nil {
+			return fmt.Errorf("%w: nil nkey signer", ErrInvalidOption)
+		}
+		o.auth.nkeyPub, o.auth.sign = pub, sign
+		return nil
+	}
 }
 
 // WithUserJWT authenticates with the user JWT that jwt returns and the
 // nonce signature that sign makes, both called at each connect. Default:
 // none.
 func WithUserJWT(jwt func() (string, error), sign func(nonce []byte) ([]byte, error)) Option {
-	return func(o *options) error { o.auth.jwtFunc, o.auth.sign = jwt, sign; return nil }
+	return func(o *options) error {
+		if jwt == nil || sign == nil {
+			return fmt.Errorf("%w: nil user jwt or signer callback", ErrInvalidOption)
+		}
+		o.auth.jwtFunc, o.auth.sign = jwt, sign
+		return nil
+	}
 }
 
 // WithUserJWTAndSeed authenticates with a user JWT and the user's NKey seed.
 // The seed is copied; the copy is wiped when the Conn closes. Default: none.
 func WithUserJWTAndSeed(jwt string, seed []byte) Option {
 	return func(o *options) error {
+		if jwt == "" {
+			return fmt.Errorf("%w: empty user jwt", ErrInvalidCredentials)
+		}
 		if _, err := nkeys.FromSeed(seed); err != nil {
 			return fmt.Errorf("%w: user seed: %v", ErrInvalidCredentials, err)
 		}
