@@ -224,6 +224,9 @@ func (c *Conn) close(reason error) {
 		// publishes it to the reader.
 		c.closeErr = reason
 		c.status.Store(int32(StatusClosed))
+		// No session from now on, for the accessors (ConnectedURL,
+		// ServerInfo...), even before the reader has torn it down.
+		c.sess.Store(nil)
 		w := &c.w
 		w.mu.Lock()
 		w.state = wsClosed
