@@ -33,19 +33,23 @@ func (c *Conn) PublishMsg(m *Msg) error {
 }
 
 func (c *Conn) publishMsg(subject string, m *Msg) error {
-	if len(m.Header) > 0 {
-		for k, vs := range m.Header {
-			if !codec.ValidHeaderKey(k) {
-				return fmt.Errorf("%w: key %q", ErrBadHeader, k)
-			}
-			for _, v := range vs {
-				if !codec.ValidHeaderValue(v) {
-					return fmt.Errorf("%w: value of %q", ErrBadHeader, k)
-				}
+	return c.publish(subject, m.Reply, m.Header, nil, m.Data)
+}
+
+// checkHeader refuses keys and values the protocol forbids: a CR or LF in a
+// value would let it forge header lines.
+func checkHeader(h Header) error {
+	for k, vs := range h {
+		if !codec.ValidHeaderKey(k) {
+			return fmt.Errorf("%w: key %q", ErrBadHeader, k)
+		}
+		for _, v := range vs {
+			if !codec.ValidHeaderValue(v) {
+				return fmt.Errorf("%w: value of %q", ErrBadHeader, k)
 			}
 		}
 	}
-	return c.publish(subject, m.Reply, m.Header, nil, m.Data)
+	return nil
 }
 
 // publish encodes one PUB or HPUB into the write buffer. hdr (a map) or
@@ -53,6 +57,13 @@ func (c *Conn) publishMsg(subject string, m *Msg) error {
 func (c *Conn) publish(subject, reply string, hdr Header, rawHdr, data []byte) error {
 	if !c.opts.skipSubjectValidation && !codec.ValidPublishSubject(subject) {
 		return fmt.Errorf("%w: %q", ErrBadSubject, subject)
+	}
+	// Checked here, not in PublishMsg, so that every way a header map gets
+	// sent (RequestMsg, RequestManyMsg, RespondMsg) is covered.
+	if len(hdr) > 0 {
+		if err := checkHeader(hdr); err != nil {
+			return err
+		}
 	}
 	withHeaders := len(hdr) > 0 || len(rawHdr) > 0
 	if withHeaders && !c.headers.Load() {
