@@ -2,6 +2,8 @@ package codec
 
 import (
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
@@ -17,11 +19,7 @@ func describe(op *Op) string {
 		b.WriteByte(' ')
 		b.WriteString(name)
 		b.WriteByte('=')
-		if v == nil {
-			b.WriteString("nil")
-		} else {
-			b.WriteString(strconv.Quote(string(v)))
-		}
+		b.WriteString(quoteBytes(v))
 	}
 	switch op.Kind {
 	case OpMsg, OpHMsg:
@@ -38,6 +36,18 @@ func describe(op *Op) string {
 	return b.String()
 }
 
+// quoteBytes quotes v, or summarises it by length and checksum when it is
+// too long to read (the large transcript's payloads).
+func quoteBytes(v []byte) string {
+	switch {
+	case v == nil:
+		return "nil"
+	case len(v) > 1024:
+		return fmt.Sprintf("<%d bytes, crc32 %08x>", len(v), crc32.ChecksumIEEE(v))
+	}
+	return strconv.Quote(string(v))
+}
+
 // describeClient is describe for ClientOp.
 func describeClient(op *ClientOp) string {
 	var b strings.Builder
@@ -46,11 +56,7 @@ func describeClient(op *ClientOp) string {
 		b.WriteByte(' ')
 		b.WriteString(name)
 		b.WriteByte('=')
-		if v == nil {
-			b.WriteString("nil")
-		} else {
-			b.WriteString(strconv.Quote(string(v)))
-		}
+		b.WriteString(quoteBytes(v))
 	}
 	switch op.Kind {
 	case OpPub, OpHPub:
