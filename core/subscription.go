@@ -160,13 +160,40 @@ func (s *Subscription) AutoUnsubscribe(n int) error {
 		return ErrBadSubscription
 	}
 	s.max.Store(int64(n))
-	if s.received.Load() >= int64(n) {
+	if got := s.received.Load(); got >= int64(n) {
 		if c.subs.remove(s.sid) {
+			// Messages received beyond n may still wait in the queue;
+			// they are the newest, so they go from its tail.
+			s.trimNewest(int(got - int64(n)))
 			s.endReceiving()
 		}
 		return c.sendUnsub(s.sid, 0)
 	}
 	return c.sendUnsub(s.sid, n)
+}
+
+// trimNewest discards up to n of the most recently queued messages.
+func (s *Subscription) trimNewest(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 || s.head == nil {
+		return
+	}
+	keep := s.pendingMsgs - n
+	if keep <= 0 {
+		s.head, s.tail = nil, nil
+		s.pendingMsgs, s.pendingBytes = 0, 0
+		s.slow = false
+		return
+	}
+	m, bytes := s.head, s.head.size
+	for i := 1; i < keep; i++ {
+		m = m.next
+		bytes += m.size
+	}
+	m.next = nil
+	s.tail = m
+	s.pendingMsgs, s.pendingBytes = keep, bytes
 }
 
 // Drain ends the subscription gracefully: the server stops sending, every
