@@ -172,7 +172,7 @@ func parseServerError(text string) *ServerError {
 		e.Kind = ServerErrPermissions
 		e.Publish = strings.Contains(l, "for publish")
 		e.Subject, e.Queue = permissionSubject(text)
-	case strings.Contains(l, "authorization violation"):
+	case strings.Contains(l, "authorization violation"), strings.Contains(l, "authentication revoked"):
 		e.Kind = ServerErrAuthorization
 	case strings.Contains(l, "authentication expired"):
 		e.Kind = ServerErrAuthExpired

@@ -52,7 +52,7 @@ func (c *Conn) serve(s *session) error {
 	for {
 		op, err := r.Next()
 		if err != nil {
-			return c.sessionEndReason(err)
+			return c.sessionEndReason(s, err)
 		}
 		switch op.Kind {
 		case codec.OpMsg, codec.OpHMsg:
@@ -76,7 +76,7 @@ func (c *Conn) serve(s *session) error {
 
 // sessionEndReason turns a read error into the reason the session ended,
 // preferring what closed the socket on purpose.
-func (c *Conn) sessionEndReason(err error) error {
+func (c *Conn) sessionEndReason(s *session, err error) error {
 	switch {
 	case c.Status() == StatusClosed:
 		return ErrConnectionClosed
@@ -84,7 +84,9 @@ func (c *Conn) sessionEndReason(err error) error {
 		return ErrStaleConnection
 	case c.force.Swap(false):
 		return errForcedReconnect
-	case c.leaving.Swap(false):
+	case c.leaving.Swap(false), s.leaveScheduled.Load():
+		// Leaving on our timer, or closed by the lame-duck server first:
+		// either way the move was announced, not a failure.
 		return errLameDuckMove
 	}
 	return err
