@@ -12,7 +12,8 @@ import (
 // (a power-of-two multiple of defaultBufSize) just for as long as it is
 // needed. Its size is checked against the limits before the buffer is
 // requested, so a peer can never make a decoder allocate more than its limits
-// allow.
+// allow. Beyond eagerGrow, the buffer grows only as the operation's bytes
+// arrive, so what a peer declares costs nothing until it is sent.
 
 // defaultBufSize is the buffer every decoder starts with and returns to. It
 // matches the read size of the nats.go reader so that system-call counts are
@@ -84,6 +85,8 @@ type stream struct {
 	rerr error
 	// err is sticky: a protocol error, or ErrReleased.
 	err error
+	// poisoned: buf[:poisoned] is already poisoned (codecdebug only).
+	poisoned int
 }
 
 func (s *stream) init(src io.Reader) {
@@ -102,7 +105,7 @@ func (s *stream) reset(src io.Reader) {
 		poison(s.buf)
 	}
 	s.src = src
-	s.r, s.w, s.base = 0, 0, 0
+	s.r, s.w, s.base, s.poisoned = 0, 0, 0, 0
 	s.rerr, s.err = nil, nil
 }
 
@@ -110,7 +113,7 @@ func (s *stream) release() {
 	putBuf(s.bufp)
 	s.bufp, s.buf = nil, nil
 	s.src = nil
-	s.r, s.w = 0, 0
+	s.r, s.w, s.poisoned = 0, 0, 0
 	s.err = ErrReleased
 }
 
@@ -121,8 +124,9 @@ func (s *stream) offset(i int) int64 { return s.base + int64(i) }
 // no longer borrowed, so its bytes may be poisoned and a large buffer may be
 // given back.
 func (s *stream) consumed() {
-	if poisonStale {
-		poison(s.buf[:s.r])
+	if poisonStale && s.r > s.poisoned {
+		poison(s.buf[s.poisoned:s.r])
+		s.poisoned = s.r
 	}
 	if len(s.buf) > defaultBufSize {
 		s.shrink()
@@ -148,6 +152,7 @@ func (s *stream) move(p *[]byte) {
 		s.buf = *p
 	}
 	s.r, s.w = 0, n
+	s.poisoned = 0
 }
 
 // fill reads until at least want bytes are unconsumed. The caller has checked
@@ -156,7 +161,7 @@ func (s *stream) move(p *[]byte) {
 // into a larger buffer when the operation does not fit.
 func (s *stream) fill(want int) error {
 	if want > len(s.buf) {
-		s.move(getBuf(want))
+		s.move(getBuf(growTo(len(s.buf), want)))
 	} else if s.r > 0 {
 		s.move(s.bufp)
 	}
@@ -164,6 +169,11 @@ func (s *stream) fill(want int) error {
 	for s.w-s.r < want {
 		if s.rerr != nil {
 			return s.readErr()
+		}
+		if s.w == len(s.buf) {
+			// Full and the operation still incomplete: the bytes are
+			// real, so grow toward want (s.r is 0 after the move above).
+			s.move(getBuf(growTo(len(s.buf), want)))
 		}
 		n, err := s.src.Read(s.buf[s.w:])
 		if n < 0 || n > len(s.buf)-s.w {
@@ -182,6 +192,24 @@ func (s *stream) fill(want int) error {
 		}
 	}
 	return nil
+}
+
+// eagerGrow is the largest buffer fill requests before the bytes arrive:
+// enough for any operation under the default max payload. A larger
+// operation's buffer doubles as its bytes come in. A server may announce a
+// max_payload of gigabytes and then declare a payload of that size: the
+// decoder must not allocate it up front on the peer's word (nats.go does),
+// only follow what is actually received.
+const eagerGrow = 2 << 20
+
+// growTo returns the buffer size to move to when cur bytes are not enough
+// for want: want itself up to eagerGrow, beyond it double cur (at least
+// eagerGrow), never more than want.
+func growTo(cur, want int) int {
+	if want <= eagerGrow {
+		return want
+	}
+	return min(want, max(2*cur, eagerGrow))
 }
 
 // readErr turns the source's error into the decoder's: io.EOF between
