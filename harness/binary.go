@@ -133,7 +133,8 @@ func buildServer(dir, bin, version string) error {
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 
-	cmd := exec.Command(goTool(), "build", "-trimpath", "-o", tmp.Name(), serverModule)
+	// No -trimpath: the build then reuses the packages the test binary compiled.
+	cmd := exec.Command(goTool(), "build", "-o", tmp.Name(), serverModule)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		if !strings.Contains(version, "-replaced-") {
@@ -161,7 +162,7 @@ func buildInScratchModule(dir, out, version string) ([]byte, error) {
 	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(goTool(), "build", "-mod=mod", "-trimpath", "-o", out, serverModule)
+	cmd := exec.Command(goTool(), "build", "-mod=mod", "-o", out, serverModule)
 	cmd.Dir = mod
 	// The caller's GOFLAGS (a -modfile, say) belong to its own module, not this one.
 	cmd.Env = append(os.Environ(), "GOFLAGS=")

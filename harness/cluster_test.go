@@ -77,10 +77,16 @@ func TestClusterJetStreamR3SurvivesNodeLoss(t *testing.T) {
 
 func TestClusterProcessKillRejoins(t *testing.T) {
 	t.Parallel()
-	c := harness.RunCluster(t, 3, harness.WithProcess())
+	c := harness.RunCluster(t, 3, harness.WithProcess(), harness.WithTLS())
 	for _, s := range c.Servers() {
 		assert.Len(t, connectURLs(t, s.Addr()), 3)
+		assert.Same(t, c.Server(0).TLS(), s.TLS(), "one CA for the whole cluster")
 	}
+	// A client trusting the shared CA talks TLS to any node.
+	rc, err := dialRaw(c.Server(2).Addr(), dialOpts{tls: c.Server(0).TLS().ClientConfig()})
+	require.NoError(t, err)
+	require.NoError(t, rc.connect(nil))
+	rc.Close()
 	c.Server(1).Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
