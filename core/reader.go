@@ -149,6 +149,11 @@ func (c *Conn) processInfo(s *session, raw []byte) {
 	}
 	s.info.Store(info)
 	c.applyInfo(info)
+	// The decoder's limit follows the latest INFO, as Publish's does: a
+	// MSG beyond what the server now announces is a protocol error.
+	if info.MaxPayload > 0 {
+		s.reader.SetMaxPayload(info.MaxPayload)
+	}
 	c.discover(info)
 	if info.LameDuckMode {
 		c.events.push(Event{Kind: EventLameDuck, Server: s.server.url})
