@@ -187,7 +187,8 @@ func readInfo(r *codec.Reader) (*codec.ServerInfo, error) {
 	case codec.OpErr:
 		return nil, parseServerError(string(op.Text))
 	}
-	return nil, fmt.Errorf("core: expected INFO from the server, got %s", op.Kind)
+	// Whatever else comes first, the server is not speaking NATS to us.
+	return nil, &codec.ProtocolError{Op: op.Kind.String(), Reason: "expected INFO as the server's first operation", Kind: codec.ErrUnknownOp}
 }
 
 // awaitPong reads until the PONG answering CONNECT's PING. A -ERR means the
