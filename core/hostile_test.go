@@ -284,19 +284,26 @@ func TestHostileSizeOverflow(t *testing.T) {
 }
 
 // awaitSub returns a step that waits for the client's SUB on subject and
-// then sends what build makes with its sid.
+// then sends, as the hostile bytes, what build makes with its sid.
 func awaitSub(subject string, build func(sid string) []byte) step {
+	return awaitSubs([]string{subject}, func(sids map[string]string) []byte { return build(sids[subject]) })
+}
+
+// awaitSubs is awaitSub for several subjects.
+func awaitSubs(subjects []string, build func(sids map[string]string) []byte) step {
 	return func(c *fakeConn) error {
-		for {
+		sids := map[string]string{}
+		for len(sids) < len(subjects) {
 			op, err := c.next()
 			if err != nil {
 				return err
 			}
-			if op.Kind == codec.OpSub && op.Subject == subject {
-				c.srv.markBad()
-				return c.write(build(op.SID))
+			if op.Kind == codec.OpSub {
+				sids[op.Subject] = op.SID
 			}
 		}
+		c.srv.markBad()
+		return c.write(build(sids))
 	}
 }
 
@@ -342,6 +349,75 @@ func TestHostileGarbageAfterPayload(t *testing.T) {
 			heap.check(t)
 		})
 	}
+}
+
+// A header block is not checked by the decoder: another client published
+// it, so a malformed one must not kill this connection. Each kind of
+// subscription still gets the message and its data, and reading the
+// header never panics.
+func TestHostileMalformedHeaderBlock(t *testing.T) {
+	blocks := []string{
+		"",                     // HMSG with an empty header block
+		"XXXXXXXX\r\n\r\n",     // no NATS/1.0
+		"NATS/1.0",             // no line end
+		"NATS/1.0\r\n",         // no blank line
+		"NATS/1.0 abc\r\n\r\n", // status not a number
+		"NATS/1.0 99999999999999999999999\r\n\r\n", // status overflows
+		"NATS/1.0 -1 minus\r\n\r\n",
+		"NATS/1.0\r\nno colon\r\n\r\n",
+		"NATS/1.0\r\n: empty key\r\n\r\n",
+		"NATS/1.0\r\nK: v", // field without line end
+		"NATS/1.0\r\nK:\x00\xff\r\n\r\n",
+		"\r\n\r\n",
+		"\n",
+		"NATS/1.0\r\n\r\nNATS/1.0\r\nK: v\r\n\r\n", // two blocks
+	}
+	build := func(sids map[string]string) []byte {
+		var out []byte
+		for i, b := range blocks {
+			data := []byte("data-" + itoa(i))
+			out = codec.AppendHMsg(out, "hb", sidOf(sids["hb"]), "", []byte(b), data)
+			out = codec.AppendHMsg(out, "ho", sidOf(sids["ho"]), "", []byte(b), data)
+		}
+		return out
+	}
+	heap := startHeapMeter()
+	fs := newFakeServer(t, script(handshake(nil), awaitSubs([]string{"hb", "ho"}, build)))
+	tr := newEventTrace()
+	nc := connectFake(t, fs, tr.option())
+	borrowed := make(chan string, len(blocks))
+	_, err := nc.SubscribeBorrowed("hb", func(m *core.BorrowedMsg) {
+		// Everything a handler may ask of the header, on garbage.
+		_ = m.Header.Get("K")
+		_ = m.Header.GetFold("k")
+		_ = m.Status()
+		_ = m.Description()
+		_ = m.Header.Validate()
+		for k, v := range m.Header.All() {
+			_, _ = k, v
+		}
+		for v := range m.Header.Values("K") {
+			_ = v
+		}
+		_ = m.Copy()
+		borrowed <- string(m.Data)
+	})
+	require.NoError(t, err)
+	owned, err := nc.SubscribeSync("ho")
+	require.NoError(t, err)
+	for i := range blocks {
+		assert.Equal(t, "data-"+itoa(i), recv(t, borrowed), "borrowed, block %q", blocks[i])
+		m, err := owned.Next(testCtx(t, 5*time.Second))
+		require.NoError(t, err)
+		assert.Equal(t, "data-"+itoa(i), string(m.Data), "owned, block %q", blocks[i])
+		_ = m.Status()
+		_ = m.Description()
+	}
+	require.NoError(t, nc.Flush(testCtx(t, 5*time.Second)))
+	assert.Zero(t, tr.count(core.EventDisconnected))
+	nc.Close()
+	fs.Close()
+	heap.check(t)
 }
 
 func TestHostileHugeInfo(t *testing.T) {
@@ -683,6 +759,13 @@ func splitTranscript(t testing.TB, a, b string) (out []byte, wantA, wantB []spli
 	out = codec.AppendMsg(out, "b", sidB, "", []byte("last"))
 	wantB = append(wantB, splitWant{subject: "b", data: "last"})
 	return out, wantA, wantB
+}
+
+// sidOf parses a sid the client sent; on the fake's goroutines, where a
+// test may not stop, a bad one becomes 0 and the message goes nowhere.
+func sidOf(s string) uint64 {
+	n, _ := codec.ParseSID([]byte(s))
+	return n
 }
 
 func parseUint(t testing.TB, s string) uint64 {
