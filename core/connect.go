@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -96,6 +97,7 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 	defer func() {
 		stop()
 		if err != nil {
+			err = tlsRejection(conn, err)
 			if r != nil {
 				r.Release()
 			}
@@ -173,6 +175,20 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 	s := &session{conn: conn, reader: r, server: srv}
 	s.info.Store(info)
 	return s, nil
+}
+
+// tlsRejection types a TLS server's refusal that arrived after the
+// handshake: under TLS 1.3 the alert for a missing or refused client
+// certificate comes with the first read, not from the handshake, so
+// transport could not name it. It is the same failure, and gets the same
+// *transport.TLSError that TLS 1.2 gives.
+func tlsRejection(conn transport.Conn, err error) error {
+	st, ok := transport.TLSConnectionState(conn)
+	var oe *net.OpError
+	if !ok || !errors.As(err, &oe) || oe.Op != "remote error" || errors.As(err, new(*transport.TLSError)) {
+		return err
+	}
+	return &transport.TLSError{Failure: transport.TLSRejectedByServer, ServerName: st.ServerName, Err: err}
 }
 
 // readInfo reads the server's first op, which must be INFO.
