@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nuid"
+)
+
+func init() {
+	register(command{
+		name:    "bench",
+		summary: "benchmark publish, publish→subscribe and request/reply",
+		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return benchCommand(ctx, osStdio(stdout, stderr), args)
+		},
+	})
+}
+
+// Defaults of bench, sized so that the whole default run takes about ten
+// seconds on two cores against the embedded server.
+const (
+	defaultBenchMsgs     = 1_000_000
+	defaultBenchReqs     = 50_000
+	defaultBenchSize     = 16
+	defaultBenchInflight = 64
+	// benchStall ends a publish→subscribe run whose subscriber received
+	// nothing for this long: the rest was lost.
+	benchStall = 3 * time.Second
+	// benchWarmup requests run before request/reply is measured, so that
+	// the inbox subscription exists and the code paths are warm.
+	benchWarmup = 200
+)
+
+// The sections of a bench run, in the order they run.
+const (
+	sectionPub    = "pub"
+	sectionPubSub = "pubsub"
+	sectionReq    = "req"
+)
+
+var allSections = []string{sectionPub, sectionPubSub, sectionReq}
+
+const benchAbout = `Measures Starling against a nats-server, one section after the other:
+
+  pub     publish only: one connection publishes --msgs messages, then
+          flushes (the server has them all when the clock stops).
+  pubsub  publish → subscribe: one publisher and one subscriber on two
+          connections; the clock stops when the subscriber has every
+          message. The subscriber takes them with a borrowed handler
+          (zero-copy), or an owned one with --owned.
+  req     request/reply: a replier echoes each request on its own
+          connection. First sequential requests (latency percentiles),
+          then --inflight concurrent requesters on one connection.
+
+msgs/s and MB/s (10^6 bytes of payload: published, received, or both ways
+of each request) are measured at the client; latency is the time of one
+Request call. Without --server or $NATS_URL an embedded nats-server runs in
+this process, so client and server share the CPUs; against a separate
+server the figures are the client's own. --duration bounds each section
+by time instead of (or as well as) --msgs and --reqs.
+
+Examples:
+  starling bench
+  starling bench --msgs 5000000 --size 128 --only pub,pubsub
+  starling bench -s nats://127.0.0.1:4222 --duration 10s --json`
+
+// benchConfig is what a bench run was asked to do.
+type benchConfig struct {
+	msgs     int64 // pub and pubsub messages (math.MaxInt64: --duration only)
+	reqs     int64 // requests of each req phase
+	size     int
+	subject  string
+	duration time.Duration // per section; 0: none
+	inflight int
+	owned    bool
+	sections []string
+	json     bool
+	progress *progress
+}
+
+func (c *benchConfig) runs(section string) bool { return slices.Contains(c.sections, section) }
+
+// benchCommand is "starling bench".
+func benchCommand(ctx context.Context, st *stdio, args []string) error {
+	fs := newFlagSet("bench", "bench [flags]", benchAbout, st.stderr)
+	var cf connFlags
+	msgs := fs.Int64("msgs", defaultBenchMsgs, "`N` messages for pub and pubsub")
+	reqs := fs.Int64("reqs", defaultBenchReqs, "`N` requests for each req phase")
+	size := fs.Int("size", defaultBenchSize, "payload size in `BYTES`")
+	subject := fs.String("subject", "", "`SUBJECT` to use (default: starling.bench.<unique id>)")
+	duration := fs.Duration("duration", 0, "run each section for `D` at most (alone: for D exactly)")
+	inflight := fs.Int("inflight", defaultBenchInflight, "`N` concurrent requesters in the second req phase (0 or 1: skip it)")
+	owned := fs.Bool("owned", false, "subscriber and replier take owned *Msg instead of borrowed messages")
+	only := fs.String("only", strings.Join(allSections, ","), "run only these `SECTIONS`, comma-separated")
+	asJSON := fs.Bool("json", false, "print the results as JSON on stdout")
+	showProgress := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
+	cf.register(fs)
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("bench", "unexpected arguments %q", pos)
+	}
+	cfg := &benchConfig{
+		msgs: *msgs, reqs: *reqs, size: *size, subject: *subject, duration: *duration,
+		inflight: *inflight, owned: *owned, json: *asJSON,
+	}
+	switch {
+	case cfg.msgs < 1 || cfg.reqs < 1:
+		return usageErrorf("bench", "--msgs and --reqs must be at least 1")
+	case cfg.size < 0:
+		return usageErrorf("bench", "--size must not be negative")
+	case cfg.duration < 0:
+		return usageErrorf("bench", "--duration must not be negative")
+	case cfg.inflight < 0:
+		return usageErrorf("bench", "--inflight must not be negative")
+	}
+	if cfg.duration > 0 {
+		// --duration alone bounds by time only; with --msgs or --reqs,
+		// whichever comes first.
+		if !fs.isSet("msgs") {
+			cfg.msgs = math.MaxInt64
+		}
+		if !fs.isSet("reqs") {
+			cfg.reqs = math.MaxInt64
+		}
+	}
+	for s := range strings.SplitSeq(*only, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(allSections, s) {
+			return usageErrorf("bench", "unknown section %q in --only (want %s)", s, strings.Join(allSections, ", "))
+		}
+		if !slices.Contains(cfg.sections, s) {
+			cfg.sections = append(cfg.sections, s)
+		}
+	}
+	if cfg.subject == "" {
+		cfg.subject = "starling.bench." + nuid.Next()
+	}
+	cfg.progress = newProgress(st.stderr, st.stderrIsTerminal, *showProgress || st.stderrIsTerminal)
+
+	l, err := cf.open("bench", st)
+	if err != nil {
+		return err
+	}
+	rep, err := runBench(ctx, l, cfg)
+	if cerr := l.close(); err == nil {
+		err = cerr
+	}
+	if rep != nil {
+		if cfg.json {
+			if werr := rep.writeJSON(st.stdout); err == nil {
+				err = werr
+			}
+		} else {
+			rep.writeTable(st.stdout)
+		}
+	}
+	if err == nil && ctx.Err() != nil {
+		err = errors.New("interrupted")
+	}
+	return err
+}
+
+// runBench runs the sections asked for and returns what they measured, also
+// when one fails or ctx ends (then with what was done so far).
+func runBench(ctx context.Context, l *link, cfg *benchConfig) (*benchReport, error) {
+	rep := &benchReport{cfg: cfg, url: redact(l.url), embedded: l.embedded != nil}
+	probe, err := l.connect(ctx, "starling bench")
+	if err != nil {
+		return nil, err
+	}
+	rep.serverVersion = probe.ServerVersion()
+	if max := probe.MaxPayload(); int64(cfg.size) > max {
+		l.release(probe)
+		return nil, usageErrorf("bench", "--size %d is above the server's max_payload %d", cfg.size, max)
+	}
+	if err := l.release(probe); err != nil {
+		return nil, err
+	}
+	steps := map[string]func(context.Context, *link, *benchConfig) ([]benchResult, error){
+		sectionPub:    benchPublish,
+		sectionPubSub: benchPubSub,
+		sectionReq:    benchRequests,
+	}
+	for _, s := range allSections {
+		if !cfg.runs(s) || ctx.Err() != nil {
+			continue
+		}
+		res, err := steps[s](ctx, l, cfg)
+		rep.results = append(rep.results, res...)
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
