@@ -144,3 +144,98 @@ func BenchmarkDecodeVsScan(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkEncode(b *testing.B) {
+	payload := make([]byte, 16)
+	hdr := Header{"Nats-Msg-Id": {"abcdefgh"}}.Append(nil)
+	co := &ConnectOptions{User: "user", Pass: "password", Name: "bench", Lang: "go", Version: "0.1.0",
+		Protocol: 1, Echo: true, Headers: true, NoResponders: true}
+	dst := make([]byte, 0, 1024)
+	cases := []struct {
+		name string
+		f    func()
+	}{
+		{"Pub", func() { dst = AppendPub(dst[:0], "bench.subject", "", payload) }},
+		{"PubReply", func() { dst = AppendPub(dst[:0], "bench.subject", "_INBOX.abcdefghijklmnop.1", payload) }},
+		{"HPub", func() { dst = AppendHPub(dst[:0], "bench.subject", "", hdr, payload) }},
+		{"Sub", func() { dst = AppendSub(dst[:0], "bench.>", "workers", 12345) }},
+		{"Unsub", func() { dst = AppendUnsub(dst[:0], 12345, 10) }},
+		{"Connect", func() { dst = AppendConnect(dst[:0], co) }},
+		{"Msg", func() { dst = AppendMsg(dst[:0], "bench.subject", 12345, "", payload) }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.f()
+			}
+		})
+	}
+}
+
+func BenchmarkHeaderView(b *testing.B) {
+	h := HeaderView(Header{"Nats-Msg-Id": {"abcdefgh"}, "Nats-Expected-Stream": {"ORDERS"},
+		"Nats-Sequence": {"12345"}, "Content-Type": {"application/json"}}.AppendStatus(nil, 100, "Idle Heartbeat"))
+	var n int
+	b.Run("Get", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n += len(h.Get("Nats-Sequence"))
+		}
+	})
+	b.Run("GetFold", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n += len(h.GetFold("nats-sequence"))
+		}
+	})
+	b.Run("GetMissing", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n += len(h.Get("Missing"))
+		}
+	})
+	b.Run("Status", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n += h.Status()
+		}
+	})
+	b.Run("All", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for k, v := range h.All() {
+				n += len(k) + len(v)
+			}
+		}
+	})
+	if n == 0 {
+		b.Fatal("nothing read")
+	}
+}
+
+// BenchmarkDecodeClientPub decodes PUBs with ClientReader (the fake-server
+// side), 16-byte payloads.
+func BenchmarkDecodeClientPub(b *testing.B) {
+	var buf []byte
+	n := 0
+	for len(buf) < benchBufTarget {
+		buf = AppendPub(buf, "bench.subject", "", make([]byte, 16))
+		n++
+	}
+	src := bytes.NewReader(buf)
+	r := NewClientReader(src, Limits{})
+	defer r.Release()
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		src.Reset(buf)
+		r.Reset(src)
+		for range n {
+			if _, err := r.Next(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
+}

@@ -228,8 +228,15 @@ func (s *stream) moreLine(limit, limitInfo int) error {
 	for {
 		pending := s.w - s.r
 		lim := limit
-		if limitInfo > 0 && pending >= 4 && hasOpName(s.buf[s.r:s.r+4], "INFO") {
-			lim = limitInfo
+		if limitInfo > 0 {
+			// Which limit applies is known once "INFO" and the byte after it
+			// have arrived; until then only the larger one can be enforced.
+			switch {
+			case pending < len("INFO "):
+				lim = max(limit, limitInfo)
+			case hasOpName(s.buf[s.r:s.r+len("INFO ")], "INFO"):
+				lim = limitInfo
+			}
 		}
 		if pending > lim+1 { // +1: a '\r' may still come before the '\n'
 			return errLineTooLong

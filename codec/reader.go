@@ -94,7 +94,7 @@ func (r *Reader) Next() (*Op, error) {
 		if len(line) == 0 {
 			return nil, r.fail(start, "", ErrUnknownOp, "empty control line")
 		}
-		if len(line) > r.maxLine && lower(line[0]) != 'i' {
+		if len(line) > r.maxLine && !hasOpName(line, "INFO") {
 			return nil, r.fail(start, "", ErrControlLineTooLong, "control line of "+itoa(len(line))+" bytes exceeds the limit of "+itoa(r.maxLine))
 		}
 		body := nl + 1 // offset of the payload within buf
@@ -272,7 +272,7 @@ func (r *Reader) lineErr(err error) error {
 		return err
 	}
 	s := &r.s
-	if s.w-s.r >= 4 && hasOpName(s.buf[s.r:s.r+4], "INFO") {
+	if s.w-s.r >= 5 && hasOpName(s.buf[s.r:s.r+5], "INFO") {
 		return r.fail(s.r, "INFO", ErrInfoTooLarge, "info line exceeds the limit of "+itoa(r.maxInfo)+" bytes")
 	}
 	return r.fail(s.r, "", ErrControlLineTooLong, "control line exceeds the limit of "+itoa(r.maxLine)+" bytes")
