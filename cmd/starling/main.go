@@ -2,6 +2,14 @@
 // its own and registers itself with register; main only dispatches.
 //
 //	starling server [--port N] [--store DIR] [--js=true]   run an embedded nats-server
+//	starling pub [flags] SUBJECT [BODY]                      publish messages
+//	starling sub [flags] SUBJECT                             print the messages on a subject
+//	starling req [flags] SUBJECT [BODY]                      send a request, print the replies
+//	starling reply [flags] SUBJECT [BODY]                    answer requests
+//	starling bench [flags]                                   benchmark publish, pub→sub, request/reply
+//
+// pub, sub, req, reply and bench take -s/--server (or $NATS_URL) and the nats CLI's
+// auth and TLS flags; without a server they start an embedded one.
 //
 // Run "starling help" for the list, "starling <command> -h" for a command's flags.
 package main
