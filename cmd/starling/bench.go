@@ -61,9 +61,9 @@ const benchAbout = `Measures Starling against a nats-server, one section after t
 msgs/s and MB/s (10^6 bytes of payload: published, received, or both ways
 of each request) are measured at the client; latency is the time of one
 Request call. Without --server or $NATS_URL an embedded nats-server runs in
-this process, so client and server share the CPUs; against a separate
-server the figures are the client's own. --duration bounds each section
-by time instead of (or as well as) --msgs and --reqs.
+this process, so client and server share the CPUs; point it at a server
+of its own (starling server, nats-server) to keep them apart. --duration
+bounds each section by time instead of (or as well as) --msgs and --reqs.
 
 Examples:
   starling bench
@@ -94,7 +94,7 @@ func benchCommand(ctx context.Context, st *stdio, args []string) error {
 	reqs := fs.Int64("reqs", defaultBenchReqs, "`N` requests for each req phase")
 	size := fs.Int("size", defaultBenchSize, "payload size in `BYTES`")
 	subject := fs.String("subject", "", "`SUBJECT` to use (default: starling.bench.<unique id>)")
-	duration := fs.Duration("duration", 0, "run each section for `D` at most (alone: for D exactly)")
+	duration := fs.Duration("duration", 0, "end each section after `D` (without --msgs or --reqs: run it for D)")
 	inflight := fs.Int("inflight", defaultBenchInflight, "`N` concurrent requesters in the second req phase (0 or 1: skip it)")
 	owned := fs.Bool("owned", false, "subscriber and replier take owned *Msg instead of borrowed messages")
 	only := fs.String("only", strings.Join(allSections, ","), "run only these `SECTIONS`, comma-separated")
