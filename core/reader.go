@@ -133,11 +133,26 @@ func (c *Conn) sendPong() {
 	w := &c.w
 	w.mu.Lock()
 	if w.state == wsConnected {
-		w.buf = codec.AppendPong(w.buf)
-		w.wake()
+		if w.pongsQueued >= maxQueuedPongs {
+			// The server keeps sending PINGs while the flusher cannot
+			// write our PONGs: it is not reading. Queuing more would grow
+			// the buffer without bound, so the session is stale.
+			c.staleErr.Store(true)
+			_ = w.conn.Close()
+		} else {
+			w.pongsQueued++
+			w.buf = codec.AppendPong(w.buf)
+			w.wake()
+		}
 	}
 	w.mu.Unlock()
 }
+
+// maxQueuedPongs bounds the PONGs waiting for one flusher batch. A server
+// sends a PING every ping interval (minutes), so even a write blocked for
+// the whole write timeout waits on one or two; a thousand means the server
+// floods PINGs, and when the write is blocked, reads nothing.
+const maxQueuedPongs = 1024
 
 // processInfo applies an INFO received during a session: new limits,
 // discovered servers, lame-duck mode.

@@ -89,6 +89,7 @@ func (c *Conn) sessionLost(s *session, err error) {
 	clear(w.pongs[len(keep):])
 	w.pongs = keep
 	w.pingsOut = 0
+	w.pongsQueued = 0
 	w.cond.Broadcast()
 	w.mu.Unlock()
 	s.reader.Release()

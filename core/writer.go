@@ -54,6 +54,9 @@ type writer struct {
 	// is a keep-alive ping, a non-nil one a Flush waiting.
 	pongs    []chan error
 	pingsOut int
+	// pongsQueued counts the PONGs appended to buf since the flusher last
+	// took it (see maxQueuedPongs).
+	pongsQueued int
 
 	// hdr is scratch for encoding a header map, used under mu.
 	hdr []byte
@@ -146,6 +149,7 @@ func (c *Conn) writeBatch() {
 	batch := w.buf
 	w.buf = w.spare[:0]
 	w.spare = nil
+	w.pongsQueued = 0
 	conn := w.conn
 	w.writing = true
 	w.cond.Broadcast() // room for waiting publishers
