@@ -152,9 +152,11 @@ type fakeConn struct {
 	nc  net.Conn
 	// wmu keeps each step's write whole: an automatic PONG waits for a
 	// trickle to end rather than landing inside the op being trickled.
-	wmu       sync.Mutex
-	ops       chan fakeOp
-	autoPong  atomic.Bool
+	wmu      sync.Mutex
+	ops      chan fakeOp
+	autoPong atomic.Bool
+	// stopRead makes readLoop stop after the current op (stopReading).
+	stopRead  atomic.Bool
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -210,6 +212,10 @@ func (c *fakeConn) readLoop() {
 		select {
 		case c.ops <- fo:
 		case <-c.closed:
+			return
+		}
+		if c.stopRead.Load() {
+			<-c.closed
 			return
 		}
 	}
@@ -381,7 +387,13 @@ var fill = func() []byte {
 
 // streamBad writes prefix, then filler bytes that never hold a '\n', until
 // the client hangs up or limit bytes went out: a control line without end.
-func streamBad(prefix []byte, limit int) step {
+func streamBad(prefix []byte, limit int) step { return floodBad(prefix, fill, limit) }
+
+// floodBad writes prefix, then chunk again and again, until the client
+// hangs up or limit bytes went out (which fails the test: the client
+// should have given up long before). It marks the start as the hostile
+// moment.
+func floodBad(prefix, chunk []byte, limit int) step {
 	return func(c *fakeConn) error {
 		c.srv.markBad()
 		c.wmu.Lock()
@@ -389,17 +401,23 @@ func streamBad(prefix []byte, limit int) step {
 		if _, err := c.nc.Write(prefix); err != nil {
 			return err
 		}
-		for sent := len(prefix); sent < limit; sent += len(fill) {
+		for sent := len(prefix); sent < limit; sent += len(chunk) {
 			// A deadline, so a client that stopped reading without hanging
-			// up ends the stream instead of blocking the fake forever.
+			// up ends the flood instead of blocking the fake forever.
 			_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if _, err := c.nc.Write(fill); err != nil {
+			if _, err := c.nc.Write(chunk); err != nil {
 				return err
 			}
 		}
-		c.srv.t.Errorf("fake server: the client read %d bytes of one control line without hanging up", limit)
+		c.srv.t.Errorf("fake server: the client took %d bytes of a flood without hanging up", limit)
 		return errFakeClosed
 	}
+}
+
+// stopReading makes the fake stop reading what the client sends, once the
+// op being read is done, so the client's writes back up.
+func stopReading() step {
+	return func(c *fakeConn) error { c.stopRead.Store(true); return nil }
 }
 
 // sendFill writes n filler bytes (a payload's worth).

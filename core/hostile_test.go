@@ -496,6 +496,15 @@ func TestHostileNoPong(t *testing.T) {
 	})
 }
 
+// A server that floods PINGs and reads nothing would have the client
+// queue PONGs without bound (each PING is answered); past a thousand
+// PONGs waiting for one write, the session is declared stale instead.
+func TestHostilePingFlood(t *testing.T) {
+	pings := bytes.Repeat([]byte("PING\r\n"), 32<<10/6)
+	err := killed(t, script(handshake(nil), stopReading(), floodBad(nil, pings, 256<<20)))
+	assert.ErrorIs(t, err, core.ErrStaleConnection)
+}
+
 func TestHostileErrDuringConnect(t *testing.T) {
 	t.Run("authorization violation", func(t *testing.T) {
 		err := connectFails(t, promptBound, script(sendInfo(nil), expect(codec.OpPing),
