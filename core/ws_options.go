@@ -2,8 +2,18 @@ package core
 
 import "github.com/starling-nats/starling/transport"
 
-// webSocketOptions translates the WebSocket options for transport.
-// TODO(lead): wire headers, compression and path once transport's WebSocket lands.
+// webSocketOptions translates the Conn's WebSocket options for transport's
+// dialer.
 func webSocketOptions(o *options) []transport.WebSocketOption {
-	return nil
+	var ws []transport.WebSocketOption
+	if len(o.ws.headers) > 0 {
+		ws = append(ws, transport.WebSocketHeaders(o.ws.headers))
+	}
+	if o.ws.compression {
+		ws = append(ws, transport.WebSocketCompression(true))
+	}
+	if o.ws.path != "" {
+		ws = append(ws, transport.WebSocketPath(o.ws.path))
+	}
+	return ws
 }
