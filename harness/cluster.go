@@ -67,10 +67,7 @@ func RunCluster(t testing.TB, n int, opts ...Option) *Cluster {
 		c.stopAll()
 	}
 	if err != nil {
-		for _, s := range c.servers {
-			t.Logf("harness: log of server %s:\n%s", s.lay.name, tail(s.Log(), logTailBytes))
-		}
-		t.Fatalf("%v", err)
+		t.Fatalf("%v", err) // the cleanup prints every node's log
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), base.readyTimeout)
 	defer cancel()

@@ -156,14 +156,34 @@ func (p *process) kill() error {
 	return nil
 }
 
+// freezeTimeout bounds the wait for a stopped process to park all its threads.
+const freezeTimeout = 5 * time.Second
+
 func (p *process) freeze() error {
-	if err := p.signal(syscall.SIGSTOP); err != nil {
+	cmd, _, err := p.current()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
 	p.mu.Lock()
 	p.frozen = true
 	p.mu.Unlock()
-	return nil
+	// Return only once the server is really frozen, so the test's next step meets a
+	// silent server.
+	ctx, cancel := context.WithTimeout(context.Background(), freezeTimeout)
+	defer cancel()
+	return pollEvery(ctx, time.Millisecond, func() error {
+		stopped, err := isStopped(cmd.Process.Pid)
+		if err != nil {
+			return &fatalError{err}
+		}
+		if !stopped {
+			return errors.New("harness: process not stopped yet")
+		}
+		return nil
+	})
 }
 
 func (p *process) thaw() error {

@@ -45,6 +45,7 @@ func TestProcessKillRestartKeepsStore(t *testing.T) {
 func TestProcessFreezeThaw(t *testing.T) {
 	t.Parallel()
 	s := harness.RunServer(t, harness.WithProcess())
+	assert.False(t, s.Info().JetStream)
 	rc := connectRaw(t, s.Addr(), nil)
 	defer rc.Close()
 

@@ -70,7 +70,7 @@ func RunServer(t testing.TB, opts ...Option) *Server {
 		s.Stop()
 	})
 	if err := s.startFirst(); err != nil {
-		t.Fatalf("%v\nserver log:\n%s", err, tail(s.Log(), logTailBytes))
+		t.Fatalf("%v", err) // the cleanup prints the log
 	}
 	return s
 }
@@ -215,12 +215,15 @@ func (s *Server) startLocked() error {
 	return nil
 }
 
+// fail reports a failed lifecycle call: through the test, whose cleanup prints the
+// server's log, or for a Server from Start by a panic that carries the log.
 func (s *Server) fail(err error) {
 	if s.t != nil {
 		s.t.Helper()
 		s.t.Fatalf("%v", err)
+		return
 	}
-	panic(err)
+	panic(fmt.Errorf("%w\nserver log:\n%s", err, tail(s.eng.log(), logTailBytes)))
 }
 
 // ClientURL returns the URL clients connect to, "nats://127.0.0.1:PORT". The scheme
@@ -298,7 +301,7 @@ func (s *Server) Restart() {
 	s.eng.shutdown()
 	s.up = false
 	if err := s.startLocked(); err != nil {
-		s.fail(fmt.Errorf("harness: restart of %s: %w\nserver log:\n%s", s.lay.name, err, tail(s.eng.log(), logTailBytes)))
+		s.fail(fmt.Errorf("harness: restart of %s: %w", s.lay.name, err))
 	}
 }
 
