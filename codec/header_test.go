@@ -155,6 +155,8 @@ func TestHeaderValidate(t *testing.T) {
 		"NATS/1.0\r\nA: b\rc\r\n\r\n":  "CR or LF",
 		"NATS/1.0\r\n\r\nextra":        "after the blank line",
 		"NATS/1.0\nA: b\n\n":           "missing CRLF",
+		"NATS/1.0 100\n0:\r\n\r\n":     "bare CR or LF", // found by FuzzHeader
+		"NATS/1.0 503 a\rb\r\n\r\n":    "bare CR or LF",
 	}
 	for in, reason := range bad {
 		err := HeaderView(in).Validate()

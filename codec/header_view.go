@@ -38,6 +38,11 @@ func (h HeaderView) statusLine() ([]byte, int) {
 // when the line has no well-formed status.
 func (h HeaderView) status() (int, []byte) {
 	line, _ := h.statusLine()
+	return parseStatusLine(line)
+}
+
+// parseStatusLine parses "NATS/1.0[ <3-digit code>[ <description>]]".
+func parseStatusLine(line []byte) (int, []byte) {
 	if !bytes.HasPrefix(line, []byte(headerPrefix)) {
 		return 0, nil
 	}
@@ -191,8 +196,11 @@ func (h HeaderView) walk(add func(key, value []byte)) (int, error) {
 	if !bytes.HasPrefix(line, []byte(headerPrefix)) {
 		return 0, &HeaderError{Offset: 0, Reason: "missing " + headerPrefix}
 	}
+	if j := bytes.IndexAny(line, "\r\n"); j >= 0 {
+		return 0, &HeaderError{Offset: j, Reason: "bare CR or LF in the status line"}
+	}
 	if len(line) > len(headerPrefix) {
-		if code, _ := h.status(); code == 0 {
+		if code, _ := parseStatusLine(line); code == 0 {
 			return 0, &HeaderError{Offset: len(headerPrefix), Reason: "malformed status"}
 		}
 	}
