@@ -259,7 +259,7 @@ func (s *Server) CredsFile() string {
 }
 
 // Dir returns the server's directory: its configuration, certificates, JetStream store
-// (Dir()/jetstream) and, in process mode, its log.
+// (Dir()/jetstream unless WithStoreDir) and, in process mode, its log.
 func (s *Server) Dir() string { return s.dir }
 
 // ConfigFile returns the path of the generated nats-server configuration file.
