@@ -110,51 +110,88 @@ func (h HeaderView) field(i int) (key, value []byte, next int, ok bool) {
 	return line[:c:c], trimSeps(line[c+1:]), next, true
 }
 
+// The lookups below do not split every line into key and value: at each line
+// start they compare the key in place and check the colon after it, and skip
+// non-matching lines with one IndexByte. A key containing ':' or '\n' can
+// never match, since keys end at the first colon of their line.
+
+// lookupKey reports whether key can name a field at all.
+func lookupKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] == ':' || key[i] == '\n' {
+			return false
+		}
+	}
+	return key != ""
+}
+
+// blankAt reports whether the line at i ends the block (the blank line, or
+// the end of h).
+func (h HeaderView) blankAt(i int) bool {
+	return i >= len(h) || h[i] == '\n' || (h[i] == '\r' && (i+1 == len(h) || h[i+1] == '\n'))
+}
+
+// nextLine returns the offset of the line after the one at i.
+func (h HeaderView) nextLine(i int) int {
+	if j := bytes.IndexByte(h[i:], '\n'); j >= 0 {
+		return i + j + 1
+	}
+	return len(h)
+}
+
+// valueAfter returns the trimmed value that follows the colon at c.
+func (h HeaderView) valueAfter(c int) []byte {
+	v := h[c+1:]
+	if j := bytes.IndexByte(v, '\n'); j >= 0 {
+		v = v[:j]
+	}
+	if len(v) > 0 && v[len(v)-1] == '\r' {
+		v = v[:len(v)-1]
+	}
+	return trimSeps(v)
+}
+
 // Get returns the first value of key, compared case-sensitively, or nil when
 // the key is absent. A present but empty value is an empty, non-nil slice.
 func (h HeaderView) Get(key string) []byte {
-	_, i := h.statusLine()
-	for {
-		k, v, next, ok := h.field(i)
-		if !ok {
-			return nil
-		}
-		if k != nil && string(k) == key {
-			return v
-		}
-		i = next
+	if !lookupKey(key) {
+		return nil
 	}
+	n := len(key)
+	for _, i := h.statusLine(); !h.blankAt(i); i = h.nextLine(i) {
+		if len(h)-i > n && h[i+n] == ':' && string(h[i:i+n]) == key {
+			return h.valueAfter(i + n)
+		}
+	}
+	return nil
 }
 
 // GetFold is Get with keys compared without regard to ASCII case, for peers
 // that do not preserve the case of header names.
 func (h HeaderView) GetFold(key string) []byte {
-	_, i := h.statusLine()
-	for {
-		k, v, next, ok := h.field(i)
-		if !ok {
-			return nil
-		}
-		if k != nil && equalFold(k, key) {
-			return v
-		}
-		i = next
+	if !lookupKey(key) {
+		return nil
 	}
+	n := len(key)
+	for _, i := h.statusLine(); !h.blankAt(i); i = h.nextLine(i) {
+		if len(h)-i > n && h[i+n] == ':' && equalFold(h[i:i+n], key) {
+			return h.valueAfter(i + n)
+		}
+	}
+	return nil
 }
 
 // Values iterates over every value of key (case-sensitive), in order.
 func (h HeaderView) Values(key string) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
-		_, i := h.statusLine()
-		for {
-			k, v, next, ok := h.field(i)
-			if !ok {
+		if !lookupKey(key) {
+			return
+		}
+		n := len(key)
+		for _, i := h.statusLine(); !h.blankAt(i); i = h.nextLine(i) {
+			if len(h)-i > n && h[i+n] == ':' && string(h[i:i+n]) == key && !yield(h.valueAfter(i+n)) {
 				return
 			}
-			if k != nil && string(k) == key && !yield(v) {
-				return
-			}
-			i = next
 		}
 	}
 }
