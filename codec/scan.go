@@ -35,29 +35,33 @@ func (f *fields) get(args []byte, i int) []byte {
 // length. It returns the number of fields, or -1 when there are more than
 // len(f) of them.
 //
-// The line is scanned eight bytes at a time: sepMask marks the separators of
-// a word exactly, and only the separators (three or four per line) are then
-// visited one by one. A byte loop here was the decoder's largest cost.
+// The line is scanned eight bytes at a time: ctlMask marks every byte <= ' '
+// of a word, and only those (three or four per line) are then visited one by
+// one and checked to be a space or a tab. A byte loop here was the decoder's
+// largest cost.
 func splitFields(args []byte, f *fields) int {
 	n := 0
 	prev := -1 // index of the last separator seen
 	for base := 0; base < len(args); base += 8 {
 		var m uint64
 		if base+8 <= len(args) {
-			m = sepMask(binary.LittleEndian.Uint64(args[base:]))
+			m = ctlMask(binary.LittleEndian.Uint64(args[base:]))
 		} else if len(args) >= 8 {
 			// Load the last eight bytes again, dropping those already seen.
 			seen := base + 8 - len(args)
-			m = sepMask(binary.LittleEndian.Uint64(args[len(args)-8:])) >> (8 * seen)
+			m = ctlMask(binary.LittleEndian.Uint64(args[len(args)-8:])) >> (8 * seen)
 		} else {
 			for i, c := range args {
-				if isSep(c) {
+				if c <= ' ' {
 					m |= 0x80 << (8 * i)
 				}
 			}
 		}
 		for ; m != 0; m &= m - 1 {
 			p := base + bits.TrailingZeros64(m)>>3
+			if !isSep(args[p]) {
+				continue // another control byte: part of a field
+			}
 			if p > prev+1 {
 				if n == len(f) {
 					return -1
@@ -80,19 +84,17 @@ func splitFields(args []byte, f *fields) int {
 
 const (
 	lowSeven = 0x7f7f7f7f7f7f7f7f
-	spaces8  = 0x2020202020202020
-	tabs8    = 0x0909090909090909
+	high8    = 0x8080808080808080
+	// toBit7 added to a byte's low seven bits sets bit 7 exactly when they
+	// are >= 0x21, without a carry into the next byte.
+	toBit7 = 0x5f5f5f5f5f5f5f5f
 )
 
-// zeroBytes sets bit 7 of every byte of the result whose byte in x is zero,
-// and no other bit (the exact form of the has-zero-byte trick: no borrow
-// crosses bytes).
-func zeroBytes(x uint64) uint64 {
-	return ^((x&lowSeven + lowSeven) | x | lowSeven)
+// ctlMask sets bit 7 of every byte of the result whose byte in x is <= ' '
+// (spaces, tabs and other control bytes), and no other bit.
+func ctlMask(x uint64) uint64 {
+	return ^((x & lowSeven) + toBit7 | x) & high8
 }
-
-// sepMask marks the spaces and tabs among the eight bytes of x.
-func sepMask(x uint64) uint64 { return zeroBytes(x^spaces8) | zeroBytes(x^tabs8) }
 
 // maxSizeDigits bounds a size field. Eighteen digits cannot overflow an int64,
 // so the loop below needs no overflow check; the server itself accepts at most
