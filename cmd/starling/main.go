@@ -69,6 +69,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
+		// "starling help pub" is "starling pub -h".
+		if len(args) > 1 {
+			if _, ok := commands[args[1]]; ok {
+				return run(ctx, []string{args[1], "-h"}, stdout, stderr)
+			}
+		}
 		usage(stdout)
 		return exitOK
 	}
