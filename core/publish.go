@@ -55,9 +55,6 @@ func checkHeader(h Header) error {
 // publish encodes one PUB or HPUB into the write buffer. hdr (a map) or
 // rawHdr (a wire header block) carries headers; both nil means PUB.
 func (c *Conn) publish(subject, reply string, hdr Header, rawHdr, data []byte) error {
-	if !c.opts.skipSubjectValidation && !codec.ValidPublishSubject(subject) {
-		return fmt.Errorf("%w: %q", ErrBadSubject, subject)
-	}
 	// Checked here, not in PublishMsg, so that every way a header map gets
 	// sent (RequestMsg, RequestManyMsg, RespondMsg) is covered.
 	if len(hdr) > 0 {
@@ -71,11 +68,17 @@ func (c *Conn) publish(subject, reply string, hdr Header, rawHdr, data []byte) e
 	}
 	w := &c.w
 	w.mu.Lock()
+	if !c.opts.skipSubjectValidation && !w.validated(subject) {
+		w.mu.Unlock()
+		return fmt.Errorf("%w: %q", ErrBadSubject, subject)
+	}
 	// Room is reserved before the header is encoded: reserve may wait, and
 	// while it waits another publisher may use the header scratch.
-	if err := w.reserve(len(subject) + len(reply) + len(rawHdr) + len(data) + 48); err != nil {
-		w.mu.Unlock()
-		return err
+	if n := len(subject) + len(reply) + len(rawHdr) + len(data) + 48; w.state != wsConnected || len(w.buf)+n > w.limit {
+		if err := w.reserve(n); err != nil {
+			w.mu.Unlock()
+			return err
+		}
 	}
 	if len(hdr) > 0 {
 		w.hdr = hdr.Append(w.hdr[:0])

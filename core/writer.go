@@ -60,6 +60,8 @@ type writer struct {
 
 	// hdr is scratch for encoding a header map, used under mu.
 	hdr []byte
+	// lastValid is the last subject found valid (see validated).
+	lastValid string
 
 	limit        int // bytes buffered before publishers wait (connected)
 	reconnLimit  int // bytes held while disconnected
@@ -76,6 +78,21 @@ func (w *writer) init(limit, reconnLimit int) {
 	w.reconnLimit = reconnLimit
 	w.state = wsDisconnected
 	w.writeTimeout = defaultWriteTimeout
+}
+
+// validated reports whether subject may be published to; w.mu held.
+// Publishers tend to publish to the same few subjects, so the last subject
+// found valid is remembered: comparing a string to itself is a pointer
+// check, cheaper than walking its tokens again.
+func (w *writer) validated(subject string) bool {
+	if subject == w.lastValid && subject != "" {
+		return true
+	}
+	if !codec.ValidPublishSubject(subject) {
+		return false
+	}
+	w.lastValid = subject
+	return true
 }
 
 // defaultWriteTimeout bounds one socket write so that a peer that stopped
