@@ -8,7 +8,9 @@
 //
 // Every target asserts that nothing panics, that no decoded operation
 // exceeds the decoder's limits, and that decoding valid input allocates
-// nothing (testing.AllocsPerRun == 0). The seed corpora under
+// nothing (testing.AllocsPerRun == 0; under -fuzz every 8th input, chosen by
+// a hash of its content, since AllocsPerRun stops the world and would
+// otherwise dominate each execution). The seed corpora under
 // testdata/fuzz/<Target>/ (transcripts of a real server, edge cases, past
 // findings) run as ordinary tests in go test ./... .
 //
