@@ -39,10 +39,13 @@ func sizeClass(n int) int {
 
 func getBuf(n int) *[]byte {
 	k := sizeClass(n)
-	if k <= maxPooledClass {
-		if p, _ := bufPools[k].Get().(*[]byte); p != nil {
-			return p
-		}
+	if k > maxPooledClass {
+		// Not pooled: round to 64 KiB rather than doubling.
+		b := make([]byte, (n+1<<16-1)&^(1<<16-1))
+		return &b
+	}
+	if p, _ := bufPools[k].Get().(*[]byte); p != nil {
+		return p
 	}
 	b := make([]byte, defaultBufSize<<k)
 	return &b

@@ -60,12 +60,10 @@ func NewClientReader(src io.Reader, l Limits) *ClientReader {
 }
 
 // SetMaxPayload sets the largest PUB or HPUB payload accepted from now on.
-// n <= 0 restores DefaultMaxPayload.
+// n <= 0 restores DefaultMaxPayload; a larger n than MaxLimit is lowered
+// to it.
 func (r *ClientReader) SetMaxPayload(n int) {
-	if n <= 0 {
-		n = DefaultMaxPayload
-	}
-	r.maxPayload = n
+	r.maxPayload = limit(n, DefaultMaxPayload)
 }
 
 // Buffered returns how many bytes have been read from the source but not yet

@@ -15,7 +15,8 @@ const (
 )
 
 // Limits bound what a decoder accepts, so that a hostile or broken peer cannot
-// make it allocate without bound. A zero or negative field means its default.
+// make it allocate without bound. A zero or negative field means its default;
+// values above MaxLimit are lowered to it.
 type Limits struct {
 	// MaxControlLine is the longest control line accepted, in bytes, counting
 	// the operation name and arguments but not the CRLF. INFO lines are
@@ -29,15 +30,21 @@ type Limits struct {
 	MaxInfo int
 }
 
+// MaxLimit is the largest value any limit takes: the server keeps
+// max_payload in an int32, so no valid operation is larger.
+const MaxLimit = 1<<31 - 1
+
 func (l Limits) withDefaults() Limits {
-	if l.MaxControlLine <= 0 {
-		l.MaxControlLine = DefaultMaxControlLine
-	}
-	if l.MaxPayload <= 0 {
-		l.MaxPayload = DefaultMaxPayload
-	}
-	if l.MaxInfo <= 0 {
-		l.MaxInfo = DefaultMaxInfo
-	}
+	l.MaxControlLine = limit(l.MaxControlLine, DefaultMaxControlLine)
+	l.MaxPayload = limit(l.MaxPayload, DefaultMaxPayload)
+	l.MaxInfo = limit(l.MaxInfo, DefaultMaxInfo)
 	return l
+}
+
+// limit applies the default to n <= 0 and the ceiling MaxLimit.
+func limit(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return min(n, MaxLimit)
 }

@@ -45,12 +45,10 @@ func NewReader(src io.Reader, l Limits) *Reader {
 }
 
 // SetMaxPayload sets the largest payload accepted from now on, normally the
-// max_payload of the server's INFO. n <= 0 restores DefaultMaxPayload.
+// max_payload of the server's INFO. n <= 0 restores DefaultMaxPayload; a
+// larger n than MaxLimit is lowered to it.
 func (r *Reader) SetMaxPayload(n int) {
-	if n <= 0 {
-		n = DefaultMaxPayload
-	}
-	r.maxPayload = n
+	r.maxPayload = limit(n, DefaultMaxPayload)
 }
 
 // Buffered returns how many bytes have been read from the source but not yet

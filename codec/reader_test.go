@@ -421,3 +421,29 @@ func TestOpKindString(t *testing.T) {
 		assert.Equal(t, s, k.String())
 	}
 }
+
+func TestLimitsClamp(t *testing.T) {
+	l := Limits{MaxControlLine: -1, MaxPayload: 1 << 40, MaxInfo: MaxLimit + 1}.withDefaults()
+	assert.Equal(t, Limits{MaxControlLine: DefaultMaxControlLine, MaxPayload: MaxLimit, MaxInfo: MaxLimit}, l)
+	r := NewReader(strings.NewReader(""), Limits{})
+	defer r.Release()
+	r.SetMaxPayload(1 << 50)
+	assert.Equal(t, MaxLimit, r.maxPayload)
+	// A declared size beyond even the ceiling is refused before any buffer.
+	r.Reset(strings.NewReader("MSG a 1 9999999999\r\n"))
+	_, err := r.Next()
+	assert.ErrorIs(t, err, ErrPayloadTooLarge)
+}
+
+// Buffers beyond the pooled classes are sized to the op (rounded to 64 KiB),
+// not doubled.
+func TestBufferSizes(t *testing.T) {
+	assert.Equal(t, 0, sizeClass(1))
+	assert.Equal(t, 0, sizeClass(defaultBufSize))
+	assert.Equal(t, 1, sizeClass(defaultBufSize+1))
+	assert.Equal(t, maxPooledClass, sizeClass(64<<20))
+	assert.Len(t, *getBuf(100), defaultBufSize)
+	assert.Len(t, *getBuf(100<<10), 128<<10)
+	assert.Len(t, *getBuf(64<<20), 64<<20)
+	assert.Len(t, *getBuf(64<<20+1), 64<<20+64<<10)
+}
