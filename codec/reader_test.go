@@ -443,7 +443,7 @@ func TestBufferSizes(t *testing.T) {
 	assert.Equal(t, 1, sizeClass(defaultBufSize+1))
 	assert.Equal(t, maxPooledClass, sizeClass(64<<20))
 	assert.Len(t, *getBuf(100), defaultBufSize)
-	assert.Len(t, *getBuf(100<<10), 128<<10)
-	assert.Len(t, *getBuf(64<<20), 64<<20)
-	assert.Len(t, *getBuf(64<<20+1), 64<<20+64<<10)
+	assert.Len(t, *getBuf(100 << 10), 128<<10)
+	assert.Len(t, *getBuf(64 << 20), 64<<20)
+	assert.Len(t, *getBuf(64<<20 + 1), 64<<20+64<<10)
 }
