@@ -10,19 +10,20 @@ import (
 // The read buffer. Both decoders keep their bytes in a pooled buffer of
 // defaultBufSize; an operation that does not fit gets a larger pooled buffer
 // (a power-of-two multiple of defaultBufSize) just for as long as it is
-// needed. Its size is checked against the limits before the buffer is
-// requested, so a peer can never make a decoder allocate more than its limits
-// allow. Beyond eagerGrow, the buffer grows only as the operation's bytes
-// arrive, so what a peer declares costs nothing until it is sent.
+// needed (above 64 MiB: not pooled, sized to the operation). Its size is
+// checked against the limits before the buffer is requested, so a peer can
+// never make a decoder allocate more than its limits allow. Beyond
+// eagerGrow, the buffer grows only as the operation's bytes arrive, so what a
+// peer declares costs nothing until it is sent.
 
 // defaultBufSize is the buffer every decoder starts with and returns to. It
 // matches the read size of the nats.go reader so that system-call counts are
 // comparable.
 const defaultBufSize = 32 << 10
 
-// maxPooledClass is the largest pooled size class (32 KiB << 11 = 64 MiB,
-// the largest max_payload a server accepts without complaint). Larger buffers
-// are allocated and left to the garbage collector.
+// maxPooledClass is the largest pooled size class (32 KiB << 11 = 64 MiB;
+// the server already warns about a max_payload above 8 MiB). Larger buffers
+// are allocated for the one operation and left to the garbage collector.
 const maxPooledClass = 11
 
 // bufPools[k] holds *[]byte of exactly defaultBufSize<<k bytes. Pointers to

@@ -447,3 +447,35 @@ func TestBufferSizes(t *testing.T) {
 	assert.Len(t, *getBuf(64 << 20), 64<<20)
 	assert.Len(t, *getBuf(64<<20 + 1), 64<<20+64<<10)
 }
+
+// A size within a (large) limit is still only the peer's word: beyond 2 MiB
+// the buffer grows as the bytes arrive, so a declared 60 MiB that never
+// comes costs little, and one that does come decodes intact.
+func TestReaderGrowsOnlyAsBytesArrive(t *testing.T) {
+	const declared = 60 << 20
+	in := "MSG big 1 " + itoa(declared) + "\r\n" + strings.Repeat("x", 100)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := NewReader(strings.NewReader(in), Limits{MaxPayload: 64 << 20})
+	_, err := r.Next()
+	runtime.ReadMemStats(&after)
+	r.Release()
+	require.Equal(t, io.ErrUnexpectedEOF, err)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(eagerGrow+(1<<20)), "bytes allocated")
+
+	payload := bytes.Repeat([]byte("0123456789abcdef"), (5<<20)/16+3)
+	stream := AppendMsg(nil, "big", 2, "r", payload)
+	stream = AppendPing(stream)
+	r = NewReader(&chunkReader{data: stream, sizes: []int{70000, 1, 1 << 20}}, Limits{MaxPayload: 64 << 20})
+	defer r.Release()
+	op, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, payload, op.Payload)
+	assert.Equal(t, "r", string(op.Reply))
+	assert.GreaterOrEqual(t, len(r.s.buf), len(payload))
+	op, err = r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, OpPing, op.Kind)
+	assert.Equal(t, defaultBufSize, len(r.s.buf))
+}
