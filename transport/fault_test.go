@@ -389,3 +389,17 @@ func TestFaultDialer(t *testing.T) {
 	_, err = NewFaultDialer(inner2, 0).Dial(context.Background(), addr)
 	assert.EqualError(t, err, "boom")
 }
+
+// A healthy FaultConn costs no allocation: users may leave it in place.
+func TestFaultHealthyZeroAlloc(t *testing.T) {
+	f, peer := faultPair(t, 1)
+	msg := []byte("PUB foo 5\r\nhello\r\n")
+	buf := make([]byte, 64)
+	allocs := testing.AllocsPerRun(1000, func() {
+		_, _ = f.Write(msg)
+		_, _ = peer.Read(buf)
+		_, _ = peer.Write(msg)
+		_, _ = f.Read(buf)
+	})
+	assert.Zero(t, allocs)
+}

@@ -239,6 +239,9 @@ func TestServerTLSClientCertificate(t *testing.T) {
 	require.ErrorAs(t, err, &remote)
 	assert.Equal(t, "remote error", remote.Op)
 	assert.Contains(t, err.Error(), "certificate required")
+	te := TLSErrorFrom(err, "127.0.0.1")
+	require.NotNil(t, te, "the read error is named as a TLS failure")
+	assert.Equal(t, TLSRejectedByServer, te.Failure)
 }
 
 func TestServerTLSVerificationFailures(t *testing.T) {

@@ -183,8 +183,13 @@ func (s *TLSSettings) HandshakeFirst() bool { return s != nil && s.handshakeFirs
 // UpgradeTLS runs a client TLS handshake over c (typically after the server's
 // plaintext INFO asked for TLS, see DecideTLS) and returns the TLS connection, which
 // owns c from then on. The context bounds the handshake: when it is cancelled or its
-// deadline passes, c is closed and the context's error is returned. A failed handshake
+// deadline passes, c is closed and the context's error is returned. The context's
+// deadline is set on c for the handshake and cleared afterwards. A failed handshake
 // is a *TLSError naming the failure; c is not closed then, the caller closes it.
+//
+// Under TLS 1.3 a server that refuses the client's certificate says so only after the
+// client finished its handshake: that error comes from the first Read, and
+// TLSErrorFrom names it.
 func UpgradeTLS(ctx context.Context, c Conn, cfg *tls.Config) (Conn, error) {
 	if cfg == nil {
 		return nil, errors.New("transport: UpgradeTLS needs a tls.Config (see TLSSettings.Config)")
@@ -203,6 +208,24 @@ func UpgradeTLS(ctx context.Context, c Conn, cfg *tls.Config) (Conn, error) {
 		return nil, newTLSError(cfg.ServerName, err)
 	}
 	return tc, nil
+}
+
+// TLSErrorFrom returns err as a *TLSError: err's own if it wraps one, a new one naming
+// the failure if err carries a certificate error or an alert from the server (such as
+// the refusal of a client certificate that TLS 1.3 delivers on the first Read after
+// the handshake), and nil for any other error.
+func TLSErrorFrom(err error, serverName string) *TLSError {
+	var te *TLSError
+	if errors.As(err, &te) {
+		return te
+	}
+	if err == nil {
+		return nil
+	}
+	if f := classifyTLS(err); f != TLSHandshakeFailed {
+		return &TLSError{Failure: f, ServerName: serverName, Err: err}
+	}
+	return nil
 }
 
 // TLSFacts is what DecideTLS decides from: what the client wants, what the

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -312,4 +313,27 @@ func TestDecideTLS(t *testing.T) {
 			assert.Contains(t, err.Error(), "transport: tls")
 		})
 	}
+}
+
+func TestTLSErrorFrom(t *testing.T) {
+	own := &TLSError{Failure: TLSCertificateExpired}
+	assert.Same(t, own, TLSErrorFrom(fmt.Errorf("wrapped: %w", own), "h"))
+	assert.Nil(t, TLSErrorFrom(nil, "h"))
+	assert.Nil(t, TLSErrorFrom(io.EOF, "h"))
+	assert.Nil(t, TLSErrorFrom(errors.New("tls: something local"), "h"))
+	te := TLSErrorFrom(fmt.Errorf("read: %w", x509.UnknownAuthorityError{}), "h")
+	require.NotNil(t, te)
+	assert.Equal(t, TLSUnknownAuthority, te.Failure)
+	assert.Equal(t, "h", te.ServerName)
+	te = TLSErrorFrom(&net.OpError{Op: "remote error", Err: errors.New("tls: certificate required")}, "h")
+	require.NotNil(t, te)
+	assert.Equal(t, TLSRejectedByServer, te.Failure)
+}
+
+
+func TestTLSFailureStrings(t *testing.T) {
+	for f := TLSHandshakeFailed; f <= TLSCannotUpgrade; f++ {
+		assert.NotContains(t, f.String(), "tls failure", "every failure has a text")
+	}
+	assert.Equal(t, "tls failure 200", TLSFailure(200).String())
 }
