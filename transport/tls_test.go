@@ -330,7 +330,6 @@ func TestTLSErrorFrom(t *testing.T) {
 	assert.Equal(t, TLSRejectedByServer, te.Failure)
 }
 
-
 func TestTLSFailureStrings(t *testing.T) {
 	for f := TLSHandshakeFailed; f <= TLSCannotUpgrade; f++ {
 		assert.NotContains(t, f.String(), "tls failure", "every failure has a text")
