@@ -1,0 +1,16 @@
+// Package interop proves that Starling's core client and nats.go work
+// together through a real nats-server, in both directions: publish and
+// subscribe at every payload size up to max_payload, headers (multi-value,
+// case preserved, status lines), request/reply and no-responders, queue
+// groups mixing both clients, scatter-gather, drain, and reconnect after a
+// server restart.
+//
+// It is a module of its own: its go.mod replaces the Starling module with
+// the repository root and requires nats.go, so nats.go never becomes a
+// dependency of the main module. The package holds tests only; run them
+// with
+//
+//	cd interop && go test -race ./...
+//
+// The side-by-side benchmarks against nats.go will live in interop/bench.
+package interop
