@@ -142,20 +142,21 @@ func BenchmarkStream(b *testing.B) {
 			b.Run(kind+"/"+benchSizeName(size), func(b *testing.B) {
 				c := s.conn(b, kind)
 				pub, msgLen := pubMsg(size)
-				benchStream(b, c, pub, msgLen)
+				benchStream(b, c, pub, msgLen, size)
 			})
 		}
 	}
 }
 
-func benchStream(b *testing.B, c Conn, msg []byte, want int) {
+// benchStream reports MB/s of payload (size bytes per message), like BenchmarkRoundTrip.
+func benchStream(b *testing.B, c Conn, msg []byte, want, size int) {
 	const window = 64
 	credits := make(chan struct{}, window)
 	for range window {
 		credits <- struct{}{}
 	}
 	buf := make([]byte, 256<<10)
-	b.SetBytes(int64(len(msg)))
+	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuTime()
