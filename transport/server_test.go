@@ -85,9 +85,14 @@ func (r *rawNATS) pong() error {
 	}
 }
 
-// connect sends CONNECT and PING and waits for PONG.
+// connect sends CONNECT and PING and waits for PONG. A second PING makes sure the
+// INFO the server sends after the first PONG has been read too, so nothing the tests
+// do next is preceded by it.
 func (r *rawNATS) connect() error {
-	if err := r.write("CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1}\r\nPING\r\n"); err != nil {
+	if err := r.write("CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1}\r\nPING\r\nPING\r\n"); err != nil {
+		return err
+	}
+	if err := r.pong(); err != nil {
 		return err
 	}
 	return r.pong()
