@@ -103,6 +103,9 @@ func ParseAddr(s string) (Addr, error) {
 	if a.Host == "" {
 		return fail("missing host", ErrInvalidAddr)
 	}
+	if ip, _, _ := strings.Cut(a.Host, "%"); strings.Contains(a.Host, ":") && net.ParseIP(ip) == nil {
+		return fail("invalid IPv6 address "+strconv.Quote(a.Host), ErrInvalidAddr)
+	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -147,13 +150,14 @@ func allDigits(s string) bool {
 func (a Addr) HostPort() string { return net.JoinHostPort(a.Host, a.Port) }
 
 // String returns the address as a URL without userinfo, for logs and errors:
-// "nats://127.0.0.1:4222", "wss://example.com:443/nats".
+// "nats://127.0.0.1:4222", "wss://example.com:443/nats". An IPv6 zone is written "%25"
+// as URLs require, so ParseAddr reads String back.
 func (a Addr) String() string {
 	scheme := a.Scheme
 	if scheme == "" {
 		scheme = SchemeNATS
 	}
-	return scheme + "://" + a.HostPort() + a.Path
+	return scheme + "://" + net.JoinHostPort(strings.Replace(a.Host, "%", "%25", 1), a.Port) + a.Path
 }
 
 // GoString is String: %#v must not print the credentials either.

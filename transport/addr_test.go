@@ -35,7 +35,7 @@ func TestParseAddr(t *testing.T) {
 		{"nats://[::1]", Addr{Scheme: "nats", Host: "::1", Port: "4222"}, "nats://[::1]:4222"},
 		{"[2001:db8::1]:5000", Addr{Scheme: "nats", Host: "2001:db8::1", Port: "5000"}, "nats://[2001:db8::1]:5000"},
 		{"::1", Addr{Scheme: "nats", Host: "::1", Port: "4222"}, "nats://[::1]:4222"},
-		{"fe80::1%eth0", Addr{Scheme: "nats", Host: "fe80::1%eth0", Port: "4222"}, "nats://[fe80::1%eth0]:4222"},
+		{"fe80::1%eth0", Addr{Scheme: "nats", Host: "fe80::1%eth0", Port: "4222"}, "nats://[fe80::1%25eth0]:4222"},
 		{"ws://[::1]:8080/ws", Addr{Scheme: "ws", Host: "::1", Port: "8080", Path: "/ws"}, "ws://[::1]:8080/ws"},
 		{"nats://derek:s3cr%40t@host:4222", Addr{Scheme: "nats", Host: "host", Port: "4222", User: "derek", Password: "s3cr@t"}, "nats://host:4222"},
 		{"nats://derek:@host", Addr{Scheme: "nats", Host: "host", Port: "4222", User: "derek"}, "nats://host:4222"},
@@ -72,6 +72,7 @@ func TestParseAddrErrors(t *testing.T) {
 		{"nats:host:4222", ErrInvalidAddr, "missing //"},
 		{"nats://ho st:4222", ErrInvalidAddr, "invalid character"},
 		{"nats://[::1:4222", ErrInvalidAddr, "missing ']'"},
+		{"X::", ErrInvalidAddr, "invalid IPv6 address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -164,4 +165,33 @@ func TestRedactUserinfo(t *testing.T) {
 	} {
 		assert.Equal(t, want, redactUserinfo(in), in)
 	}
+}
+
+// FuzzParseAddr: no input panics, errors are *AddrError, and String parses back to the
+// same address without its credentials.
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{
+		"nats://a:b@host:4222", "tls://tok@[::1]", "ws://h/p?q=1", "wss://h:8443", "localhost",
+		"::1", "fe80::1%eth0", "nats:4222", "nats://[::1", "http://x", "nats://h:0", "ws://h/a%20b#frag",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAddr(s)
+		if err != nil {
+			var ae *AddrError
+			if !errors.As(err, &ae) || !errors.Is(err, ErrInvalidAddr) {
+				t.Fatalf("error %T %v", err, err)
+			}
+			return
+		}
+		b, err := ParseAddr(a.String())
+		if err != nil {
+			t.Fatalf("String %q of %q does not parse: %v", a.String(), s, err)
+		}
+		a.User, a.Password, a.Token = "", "", ""
+		if a != b {
+			t.Fatalf("%q: %#v re-parsed as %#v", s, a, b)
+		}
+	})
 }

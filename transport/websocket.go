@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -37,6 +38,9 @@ const (
 // buffered whole before it is inflated (uncompressed frames are streamed and have no
 // limit). It is nats-server's own limit for what a client may send it.
 const maxCompressedMessage = 64 << 20
+
+// maxHandshakeResponse bounds the server's HTTP response to the opening handshake.
+const maxHandshakeResponse = 64 << 10
 
 // webSocketGUID is the fixed GUID of RFC 6455 section 1.3.
 const webSocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -234,11 +238,17 @@ func handshake(c net.Conn, req []byte, key string, cfg *webSocketConfig) (*wsCon
 	if _, err := c.Write(req); err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(c, wsReadBuffer)
+	// The limit keeps a hostile server from growing the response without bound; all
+	// that the reader takes from c is the response or buffered frames after it.
+	lr := &io.LimitedReader{R: c, N: maxHandshakeResponse}
+	br := bufio.NewReaderSize(lr, wsReadBuffer)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
 	if err != nil {
 		var ne net.Error
-		if errors.As(err, &ne) || errors.Is(err, net.ErrClosed) {
+		switch {
+		case lr.N == 0:
+			return nil, &HandshakeError{Reason: fmt.Sprintf("response larger than %d bytes", maxHandshakeResponse)}
+		case errors.As(err, &ne) || errors.Is(err, net.ErrClosed):
 			return nil, err
 		}
 		return nil, &HandshakeError{Reason: "invalid http response: " + err.Error()}

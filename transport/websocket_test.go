@@ -135,13 +135,20 @@ func TestWebSocketHandshakeFailures(t *testing.T) {
 		})
 	}
 
-	// A server that never answers: the context ends the handshake, promptly.
+	// A server that sends endless headers: bounded.
 	c := startWSPeer(t, wsAnswer{silent: true}, nil)
+	huge := startWSPeer(t, wsAnswer{extraHeaders: 200_000}, nil)
+	_, err := dialPeer(t, huge, wsAddr)
+	var he *HandshakeError
+	require.ErrorAs(t, err, &he)
+	assert.Contains(t, err.Error(), "larger than")
+
+	// A server that never answers: the context ends the handshake, promptly.
 	a, _ := ParseAddr(wsAddr)
 	cfg := defaultWebSocketConfig()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := dialWebSocket(ctx, c, a, &cfg)
+	_, err = dialWebSocket(ctx, c, a, &cfg)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	c = startWSPeer(t, wsAnswer{silent: true}, nil)
 	ctx, cancel = context.WithCancel(context.Background())

@@ -35,6 +35,8 @@ type wsAnswer struct {
 	noUpgrade  bool
 	extra      []byte // bytes sent right behind the response (frames)
 	silent     bool   // read the request and never answer
+	// extraHeaders: bytes of filler headers in the 101 response
+	extraHeaders int
 }
 
 // startWSPeer runs the fake server on the far end of a pipe; serve runs after the
@@ -83,6 +85,9 @@ func (p *wsPeer) answer(ans wsAnswer) error {
 	b.WriteString("Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n")
 	if ans.extensions != "" {
 		b.WriteString("Sec-WebSocket-Extensions: " + ans.extensions + "\r\n")
+	}
+	for n := 0; n < ans.extraHeaders; n += 1000 {
+		b.WriteString("X-Filler: " + strings.Repeat("f", 988) + "\r\n")
 	}
 	if ans.noMasking && req.Header.Get("Nats-No-Masking") == "true" {
 		b.WriteString("Nats-No-Masking: true\r\n")
