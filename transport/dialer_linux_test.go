@@ -73,7 +73,7 @@ func TestDialerTCPOptions(t *testing.T) {
 	assert.Equal(t, 0, sockopt(t, c2, syscall.IPPROTO_TCP, syscall.TCP_NODELAY))
 	assert.Equal(t, 0, sockopt(t, c2, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE))
 
-	c3, err := NewDialer(WithKeepAlive(7 * time.Second)).Dial(ctx, addr)
+	c3, err := NewDialer(WithKeepAlive(7*time.Second)).Dial(ctx, addr)
 	require.NoError(t, err)
 	defer c3.Close()
 	assert.Equal(t, 7, sockopt(t, c3, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE))
