@@ -30,9 +30,21 @@
 //	up, err := transport.DecideTLS(facts)      // never a plaintext fallback
 //	if up { c, err = transport.UpgradeTLS(ctx, c, settings.Config(addr.TLSServerName())) }
 //
+// With WithHandshakeFirst the dialer runs the handshake before INFO instead, and
+// TLSConnectionState tells the caller the connection is already secured.
+//
 // Failures are *TLSError values naming the cause (unknown authority, host name
 // mismatch, expired certificate, rejected by the server, server without TLS), with the
-// crypto/x509 and crypto/tls errors reachable through errors.As.
+// crypto/x509 and crypto/tls errors reachable through errors.As. TLSErrorFrom names a
+// failure that surfaces later, on a Read (TLS 1.3 reports a refused client certificate
+// that way).
+//
+// # WebSocket
+//
+// A ws:// or wss:// connection's Read returns the NATS byte stream carried by the
+// server's frames, whatever their boundaries, and each Write goes out as one masked
+// binary frame. docs/websocket.md says why this package frames WebSocket itself rather
+// than wrapping a WebSocket library.
 //
 // # Testing
 //

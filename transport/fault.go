@@ -116,10 +116,8 @@ func (f *FaultConn) Heal() {
 	f.mu.Unlock()
 }
 
-// Inner returns the wrapped connection.
-func (f *FaultConn) Inner() Conn { return f.inner }
-
-// NetConn returns the wrapped connection (see TLSConnectionState).
+// NetConn returns the wrapped connection (the name follows tls.Conn; see
+// TLSConnectionState).
 func (f *FaultConn) NetConn() net.Conn { return f.inner }
 
 // IsCut reports whether Cut was called.
