@@ -24,12 +24,14 @@ func BenchmarkPublish(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := processCPU()
 			for i := 0; i < b.N; i++ {
 				if err := nc.Publish("bench.pub", data); err != nil {
 					b.Fatal(err)
 				}
 			}
 			flush(b, nc)
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -48,6 +50,7 @@ func BenchmarkPublishSubscribeBorrowed(b *testing.B) {
 	b.SetBytes(16)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		if err := pub.Publish("bench.ps", data); err != nil {
 			b.Fatal(err)
@@ -55,6 +58,7 @@ func BenchmarkPublishSubscribeBorrowed(b *testing.B) {
 	}
 	flush(b, pub)
 	waitCount(b, &got, int64(b.N))
+	reportCPU(b, cpu)
 }
 
 func BenchmarkRequestReply(b *testing.B) {
@@ -70,10 +74,20 @@ func BenchmarkRequestReply(b *testing.B) {
 	data := make([]byte, 16)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := nc.Request(ctx, "bench.rr", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU adds the client CPU per operation since start (user + system of
+// this process; the server is another process).
+func reportCPU(b *testing.B, start time.Duration) {
+	if used := processCPU() - start; used > 0 {
+		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 

@@ -95,6 +95,10 @@ type Conn struct {
 
 	// borrowed is the reader goroutine's reusable BorrowedMsg.
 	borrowed BorrowedMsg
+	// readerOwes is set, on the reader goroutine only, when ops were
+	// queued without waking the flusher; the reader writes them before it
+	// blocks on the next read.
+	readerOwes bool
 	// auth secrets held for reconnects, wiped by Close.
 	secrets authSecrets
 }

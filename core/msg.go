@@ -92,7 +92,7 @@ func (m *BorrowedMsg) Respond(data []byte) error {
 	if len(m.Reply) == 0 {
 		return ErrNoReply
 	}
-	return m.conn.publish(borrowString(m.Reply), "", nil, nil, data)
+	return m.conn.respondBorrowed(m.Reply, nil, data)
 }
 
 // RespondMsg publishes r to the message's reply subject; r.Subject is
@@ -101,7 +101,10 @@ func (m *BorrowedMsg) RespondMsg(r *Msg) error {
 	if len(m.Reply) == 0 {
 		return ErrNoReply
 	}
-	return m.conn.publishMsg(borrowString(m.Reply), r)
+	if r == nil {
+		return m.conn.respondBorrowed(m.Reply, nil, nil)
+	}
+	return m.conn.respondBorrowed(m.Reply, r, nil)
 }
 
 // Status returns the status code of the message's header block, 0 if none.

@@ -36,6 +36,22 @@ func (c *Conn) publishMsg(subject string, m *Msg) error {
 	return c.publish(subject, m.Reply, m.Header, nil, m.Data)
 }
 
+// respondBorrowed publishes a reply from a borrowed handler, which runs on
+// the reader goroutine: the reader writes it before it next blocks, often
+// together with the replies to the other messages of the same read.
+func (c *Conn) respondBorrowed(reply []byte, r *Msg, data []byte) error {
+	var err error
+	if r != nil {
+		err = c.publishOp(borrowString(reply), r.Reply, r.Header, nil, r.Data, deferWrite|borrowedSubject)
+	} else {
+		err = c.publishOp(borrowString(reply), "", nil, nil, data, deferWrite|borrowedSubject)
+	}
+	if err == nil {
+		c.readerOwes = true
+	}
+	return err
+}
+
 // checkHeader refuses keys and values the protocol forbids: a CR or LF in a
 // value would let it forge header lines.
 func checkHeader(h Header) error {
@@ -55,6 +71,24 @@ func checkHeader(h Header) error {
 // publish encodes one PUB or HPUB into the write buffer. hdr (a map) or
 // rawHdr (a wire header block) carries headers; both nil means PUB.
 func (c *Conn) publish(subject, reply string, hdr Header, rawHdr, data []byte) error {
+	return c.publishOp(subject, reply, hdr, rawHdr, data, 0)
+}
+
+// pubFlags change how publishOp treats one publish.
+type pubFlags uint8
+
+const (
+	// deferWrite: do not wake the flusher; the caller writes the batch
+	// itself right after (Request), or the reader does before it next
+	// blocks (replies from borrowed handlers).
+	deferWrite pubFlags = 1 << iota
+	// borrowedSubject: the subject aliases the read buffer, so it must not
+	// be remembered as the last valid subject.
+	borrowedSubject
+)
+
+// publishOp encodes one PUB or HPUB.
+func (c *Conn) publishOp(subject, reply string, hdr Header, rawHdr, data []byte, flags pubFlags) error {
 	// Checked here, not in PublishMsg, so that every way a header map gets
 	// sent (RequestMsg, RequestManyMsg, RespondMsg) is covered.
 	if len(hdr) > 0 {
@@ -68,7 +102,7 @@ func (c *Conn) publish(subject, reply string, hdr Header, rawHdr, data []byte) e
 	}
 	w := &c.w
 	w.mu.Lock()
-	if !c.opts.skipSubjectValidation && !w.validated(subject) {
+	if !c.opts.skipSubjectValidation && !w.validated(subject, flags&borrowedSubject == 0) {
 		w.mu.Unlock()
 		return fmt.Errorf("%w: %q", ErrBadSubject, subject)
 	}
@@ -96,7 +130,10 @@ func (c *Conn) publish(subject, reply string, hdr Header, rawHdr, data []byte) e
 	}
 	w.outMsgs++
 	w.outBytes += uint64(size)
-	w.wake()
+	wake := flags&deferWrite == 0 && w.claimWake()
 	w.mu.Unlock()
+	if wake {
+		w.sendWake()
+	}
 	return nil
 }

@@ -50,6 +50,13 @@ func (c *Conn) readLoop(sess *session, cause error) {
 func (c *Conn) serve(s *session) error {
 	r := s.reader
 	for {
+		// Before the reader blocks for more input, it writes what its own
+		// handlers queued (replies, PONGs): one write for all the replies
+		// to one read, and no flusher wake-up per reply.
+		if c.readerOwes && r.Buffered() == 0 {
+			c.readerOwes = false
+			c.writeBatch()
+		}
 		op, err := r.Next()
 		if err != nil {
 			return c.sessionEndReason(s, err)
@@ -142,7 +149,7 @@ func (c *Conn) sendPong() {
 		} else {
 			w.pongsQueued++
 			w.buf = codec.AppendPong(w.buf)
-			w.wake()
+			c.readerOwes = true // written before the reader blocks again
 		}
 	}
 	w.mu.Unlock()

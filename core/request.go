@@ -220,10 +220,13 @@ func (c *Conn) request(ctx context.Context, subject string, hdr Header, data []b
 	if err != nil {
 		return nil, err
 	}
-	if err := c.publish(subject, borrowString(reply), hdr, nil, data); err != nil {
+	// The request is written by this goroutine, which is about to wait
+	// anyway, rather than by the flusher after a wake-up.
+	if err := c.publishOp(subject, borrowString(reply), hdr, nil, data, deferWrite); err != nil {
 		c.resp.done(id, w)
 		return nil, err
 	}
+	c.writeBatch()
 	select {
 	case m := <-w.ch:
 		c.resp.done(id, w)

@@ -84,14 +84,16 @@ func (w *writer) init(limit, reconnLimit int) {
 // Publishers tend to publish to the same few subjects, so the last subject
 // found valid is remembered: comparing a string to itself is a pointer
 // check, cheaper than walking its tokens again.
-func (w *writer) validated(subject string) bool {
+func (w *writer) validated(subject string, remember bool) bool {
 	if subject == w.lastValid && subject != "" {
 		return true
 	}
 	if !codec.ValidPublishSubject(subject) {
 		return false
 	}
-	w.lastValid = subject
+	if remember {
+		w.lastValid = subject
+	}
 	return true
 }
 
@@ -101,10 +103,23 @@ const defaultWriteTimeout = 10 * time.Second
 
 // wake tells the flusher there is work; w.mu must be held.
 func (w *writer) wake() {
+	if w.claimWake() {
+		w.sendWake()
+	}
+}
+
+// claimWake reports, with w.mu held, whether the caller must wake the
+// flusher; the wake itself (sendWake) can then happen after unlocking, so a
+// parked flusher is not readied inside the critical section.
+func (w *writer) claimWake() bool {
 	if w.kicked || w.state != wsConnected {
-		return
+		return false
 	}
 	w.kicked = true
+	return true
+}
+
+func (w *writer) sendWake() {
 	select {
 	case w.kick <- struct{}{}:
 	default:
@@ -154,10 +169,24 @@ func (c *Conn) flushLoop() {
 	}
 }
 
-// writeBatch writes what is buffered, if connected.
+// writeBatch writes what is buffered, if connected and nobody else is
+// writing. The flusher calls it when woken; Request and the reader call it
+// directly, so that one op sent before waiting does not cost a wake-up of
+// the flusher (two goroutine switches per request/reply, which dominate
+// its latency). Only one writer runs at a time, taking batches in order;
+// one that finds more data after its write wakes the flusher for it.
 func (c *Conn) writeBatch() {
 	w := &c.w
 	w.mu.Lock()
+	if w.writing {
+		// The writer at work wakes the flusher when it finds more data;
+		// the kick consumed to get here must not stop it (kicked left true
+		// made that wake a no-op: publishers then waited in reserve for
+		// ever while the flusher slept).
+		w.kicked = false
+		w.mu.Unlock()
+		return
+	}
 	w.kicked = false
 	if w.state != wsConnected || len(w.buf) == 0 {
 		w.mu.Unlock()

@@ -1,0 +1,18 @@
+//go:build unix
+
+package core_test
+
+import (
+	"syscall"
+	"time"
+)
+
+// processCPU returns the user+system CPU time this process used so far.
+// Benchmarks run the server as its own process, so this is the client's.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
