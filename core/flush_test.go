@@ -154,3 +154,20 @@ func TestStatsAcrossReconnects(t *testing.T) {
 	st := nc.Stats()
 	assert.Equal(t, core.Stats{InMsgs: 2, InBytes: 7, OutMsgs: 2, OutBytes: 7, Reconnects: 1}, st)
 }
+
+func TestFlushConcurrent(t *testing.T) {
+	t.Parallel()
+	s := harness.RunServer(t)
+	nc := connect(t, s.ClientURL())
+	errs := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		go func() {
+			_ = nc.Publish("flush.many", []byte(strconv.Itoa(i)))
+			errs <- nc.Flush(testCtx(t, 5*time.Second))
+		}()
+	}
+	for i := 0; i < 50; i++ {
+		assert.NoError(t, recv(t, (<-chan error)(errs)))
+	}
+	assert.Equal(t, uint64(50), nc.Stats().OutMsgs)
+}

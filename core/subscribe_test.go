@@ -676,3 +676,133 @@ func TestSubscribeIdleMemory(t *testing.T) {
 	assert.Less(t, perSub, int64(1024))
 	runtime.KeepAlive(subs)
 }
+
+// TestSubscribeCallsFromHandlers unsubscribes and closes from inside
+// handlers of each kind: none of it may deadlock.
+func TestSubscribeCallsFromHandlers(t *testing.T) {
+	t.Parallel()
+	s := harness.RunServer(t)
+
+	t.Run("unsubscribe in own handler", func(t *testing.T) {
+		nc := connect(t, s.ClientURL())
+		var sub *core.Subscription
+		var calls atomic.Int32
+		ready := make(chan struct{})
+		sub, err := nc.Subscribe("h.unsub", func(*core.Msg) {
+			<-ready
+			calls.Add(1)
+			_ = sub.Unsubscribe()
+		})
+		require.NoError(t, err)
+		close(ready)
+		for i := 0; i < 10; i++ {
+			require.NoError(t, nc.Publish("h.unsub", nil))
+		}
+		recv(t, sub.Done())
+		flush(t, nc)
+		assert.Equal(t, int32(1), calls.Load(), "queued messages are discarded by Unsubscribe")
+	})
+	t.Run("unsubscribe in borrowed handler", func(t *testing.T) {
+		nc := connect(t, s.ClientURL())
+		var sub *core.Subscription
+		var calls atomic.Int32
+		ready := make(chan struct{})
+		sub, err := nc.SubscribeBorrowed("h.bunsub", func(*core.BorrowedMsg) {
+			<-ready
+			calls.Add(1)
+			_ = sub.Unsubscribe()
+		})
+		require.NoError(t, err)
+		close(ready)
+		for i := 0; i < 10; i++ {
+			require.NoError(t, nc.Publish("h.bunsub", nil))
+		}
+		recv(t, sub.Done())
+		flush(t, nc)
+		assert.Equal(t, int32(1), calls.Load())
+	})
+	t.Run("close in borrowed handler", func(t *testing.T) {
+		nc := connect(t, s.ClientURL())
+		_, err := nc.SubscribeBorrowed("h.bclose", func(*core.BorrowedMsg) { nc.Close() })
+		require.NoError(t, err)
+		require.NoError(t, nc.Publish("h.bclose", nil))
+		recv(t, nc.Closed())
+		assert.NoError(t, nc.Err())
+	})
+	t.Run("close in owned handler", func(t *testing.T) {
+		nc := connect(t, s.ClientURL())
+		_, err := nc.Subscribe("h.close", func(*core.Msg) { nc.Close() })
+		require.NoError(t, err)
+		require.NoError(t, nc.Publish("h.close", nil))
+		recv(t, nc.Closed())
+	})
+	t.Run("close in event handler", func(t *testing.T) {
+		var nc *core.Conn
+		closed := make(chan struct{})
+		ready := make(chan struct{})
+		var err error
+		nc, err = core.Connect(testCtx(t, 5*time.Second), s.ClientURL(), core.WithEventHandler(func(ev core.Event) {
+			switch ev.Kind {
+			case core.EventConnected:
+				<-ready
+				nc.Close()
+			case core.EventClosed:
+				close(closed)
+			}
+		}))
+		require.NoError(t, err)
+		close(ready)
+		recv(t, closed)
+		recv(t, nc.Closed())
+	})
+	t.Run("unsubscribe with a blocked channel send", func(t *testing.T) {
+		nc := connect(t, s.ClientURL())
+		ch := make(chan *core.Msg) // nobody reads
+		sub, err := nc.SubscribeChan("h.chan", ch)
+		require.NoError(t, err)
+		for i := 0; i < 3; i++ {
+			require.NoError(t, nc.Publish("h.chan", nil))
+		}
+		flush(t, nc)
+		require.NoError(t, sub.Unsubscribe())
+		recv(t, sub.Done())
+		// The sender goroutine gave up its send (goleak checks it is gone).
+		select {
+		case m := <-ch:
+			t.Fatalf("message %q sent after Unsubscribe", m.Subject)
+		case <-time.After(20 * time.Millisecond):
+		}
+	})
+	t.Run("concurrent Next", func(t *testing.T) {
+		nc := connect(t, s.ClientURL())
+		sub, err := nc.SubscribeSync("h.next")
+		require.NoError(t, err)
+		const n = 1000
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[string]int{}
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for m, err := range sub.Messages(context.Background()) {
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					got[string(m.Data)]++
+					mu.Unlock()
+				}
+			}()
+		}
+		for i := 0; i < n; i++ {
+			require.NoError(t, nc.Publish("h.next", []byte(strconv.Itoa(i))))
+		}
+		require.NoError(t, sub.Drain(testCtx(t, 5*time.Second)))
+		wg.Wait()
+		assert.Len(t, got, n)
+		for k, c := range got {
+			assert.Equal(t, 1, c, k)
+		}
+	})
+}
