@@ -142,21 +142,8 @@ func (p *wsProxy) handshake(t *testing.T) (req, resp string) {
 	return up[:i], down[:j]
 }
 
-// wsOptionsWired says whether core passes WithWebSocketCompression,
-// WithWebSocketHeaders and WithWebSocketPath to transport. Until
-// core/ws_options.go is wired (its TODO), the tests of those options skip;
-// whoever wires it sets this to true.
-const wsOptionsWired = false
-
-func skipUnlessWSOptionsWired(t *testing.T) {
-	if !wsOptionsWired {
-		t.Skip("core/ws_options.go does not pass the WebSocket options to transport yet (TODO(lead)); set wsOptionsWired when it does")
-	}
-}
-
 func TestWebSocketCompression(t *testing.T) {
 	t.Parallel()
-	skipUnlessWSOptionsWired(t)
 	s := harness.RunServer(t, harness.WithWebSocket(harness.WSCompression()))
 	target := strings.TrimPrefix(s.WebSocketURL(), "ws://")
 
@@ -188,7 +175,6 @@ func TestWebSocketCompression(t *testing.T) {
 
 func TestWebSocketHeadersAndPath(t *testing.T) {
 	t.Parallel()
-	skipUnlessWSOptionsWired(t)
 	s := harness.RunServer(t, harness.WithWebSocket())
 	p := newWSProxy(t, strings.TrimPrefix(s.WebSocketURL(), "ws://"))
 	h := http.Header{}
