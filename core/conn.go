@@ -113,6 +113,9 @@ type session struct {
 
 	leaveScheduled atomic.Bool
 	leaveTimer     *time.Timer
+	// started is when the session was installed (set before it is
+	// published, read by the reader only).
+	started time.Time
 }
 
 // Connect connects to the servers in url (several may be separated by

@@ -110,7 +110,7 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	r = codec.NewReader(conn, codec.Limits{})
+	r = codec.NewReader(conn, c.readLimits())
 	info, err := readInfo(r)
 	if err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 			return nil, err
 		}
 		conn = tc
-		r = codec.NewReader(conn, codec.Limits{})
+		r = codec.NewReader(conn, c.readLimits())
 	}
 	if info.MaxPayload > 0 {
 		r.SetMaxPayload(info.MaxPayload)
@@ -231,4 +231,11 @@ func awaitPong(r *codec.Reader, conn transport.Conn, info **codec.ServerInfo) er
 			}
 		}
 	}
+}
+
+// readLimits bounds what the reader accepts from the server. A MSG line
+// carries what a publisher's PUB line carried (at most max_control_line)
+// plus "MSG ", the sid and the sizes, so the line limit gets room for those.
+func (c *Conn) readLimits() codec.Limits {
+	return codec.Limits{MaxControlLine: c.opts.maxControlLine + 128}
 }

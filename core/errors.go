@@ -25,6 +25,10 @@ var (
 	// ErrMaxPayload: the message (header + data) is larger than the server's
 	// max_payload. Nothing was sent; the connection is fine.
 	ErrMaxPayload = errors.New("core: message larger than the server's max_payload")
+	// ErrControlLineTooLong: the subject, reply or queue make the op longer
+	// than the server's max_control_line (WithMaxControlLine). Nothing was
+	// sent; the connection is fine.
+	ErrControlLineTooLong = errors.New("core: op longer than the server's max_control_line")
 	// ErrHeadersNotSupported: the server does not accept headers.
 	ErrHeadersNotSupported = errors.New("core: server does not support headers")
 	// ErrReconnectBufferExceeded: the connection is down and the publish does

@@ -50,6 +50,11 @@ const (
 	// DefaultPendingBytes is a subscription's default limit of bytes
 	// waiting for its handler or Next.
 	DefaultPendingBytes = 64 * 1024 * 1024
+	// DefaultMaxControlLine is nats-server's own default max_control_line:
+	// the longest arguments of an op it accepts. Publish and Subscribe
+	// refuse longer ones with ErrControlLineTooLong instead of letting the
+	// server close the connection.
+	DefaultMaxControlLine = 4096
 	// DefaultRequestTimeout bounds Request calls whose context has no
 	// deadline, and RequestMany's total wait.
 	DefaultRequestTimeout = 10 * time.Second
@@ -68,6 +73,7 @@ type options struct {
 	inboxPrefix           string
 	writeBuffer           int
 	skipSubjectValidation bool
+	maxControlLine        int
 	requestTimeout        time.Duration
 
 	timing    timingOptions
@@ -125,6 +131,7 @@ type pendingLimits struct {
 func defaultOptions() options {
 	return options{
 		inboxPrefix:    DefaultInboxPrefix,
+		maxControlLine: DefaultMaxControlLine,
 		writeBuffer:    DefaultWriteBufferSize,
 		requestTimeout: DefaultRequestTimeout,
 		timing: timingOptions{
@@ -434,6 +441,20 @@ func WithLameDuckWindow(d time.Duration) Option {
 			return fmt.Errorf("%w: lame duck window must be positive", ErrInvalidOption)
 		}
 		o.reconnect.lameDuckWindow = d
+		return nil
+	}
+}
+
+// WithMaxControlLine tells the client the server's max_control_line (the
+// longest op arguments it accepts): Publish and Subscribe refuse subjects
+// that would exceed it, and the reader accepts server ops that long.
+// Default: DefaultMaxControlLine (4096, the server's default).
+func WithMaxControlLine(n int) Option {
+	return func(o *options) error {
+		if n < 256 {
+			return fmt.Errorf("%w: max control line %d below 256", ErrInvalidOption, n)
+		}
+		o.maxControlLine = n
 		return nil
 	}
 }

@@ -135,6 +135,23 @@ func (p *serverPool) indexOf(s *poolServer) int {
 	return -1
 }
 
+// shortSession counts a session that ended soon after it started as a
+// failed attempt on s (not as an authorization failure: the handshake was
+// accepted), so a server that keeps dropping us leaves the pool after
+// MaxReconnects like one that refuses us.
+func (p *serverPool) shortSession(s *poolServer, o reconnectOptions) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.failures++
+	if o.maxReconnects < 0 || s.failures <= o.maxReconnects {
+		return false
+	}
+	if i := p.indexOf(s); i >= 0 {
+		p.servers = append(p.servers[:i], p.servers[i+1:]...)
+	}
+	return true
+}
+
 // connected resets s's failure counts.
 func (p *serverPool) connected(s *poolServer) {
 	p.mu.Lock()

@@ -96,6 +96,9 @@ func (c *Conn) publishOp(subject, reply string, hdr Header, rawHdr, data []byte,
 			return err
 		}
 	}
+	if len(subject)+len(reply) > c.opts.maxControlLine-48 && c.pubArgsTooLong(subject, reply, hdr, rawHdr, data) {
+		return fmt.Errorf("%w: subject of %d bytes, reply of %d", ErrControlLineTooLong, len(subject), len(reply))
+	}
 	withHeaders := len(hdr) > 0 || len(rawHdr) > 0
 	if withHeaders && !c.headers.Load() {
 		return ErrHeadersNotSupported
@@ -136,4 +139,32 @@ func (c *Conn) publishOp(subject, reply string, hdr Header, rawHdr, data []byte,
 		w.sendWake()
 	}
 	return nil
+}
+
+// pubArgsTooLong reports whether the arguments of the PUB or HPUB line
+// ("subject [reply] [#hdr] #total") exceed the server's max_control_line.
+// Only called for long subjects, so the exact count costs nothing usually.
+func (c *Conn) pubArgsTooLong(subject, reply string, hdr Header, rawHdr, data []byte) bool {
+	n := len(subject) + 1
+	if reply != "" {
+		n += len(reply) + 1
+	}
+	hlen := len(rawHdr)
+	if len(hdr) > 0 {
+		hlen = len(hdr.Append(nil))
+	}
+	if hlen > 0 {
+		n += decimalLen(hlen) + 1
+	}
+	n += decimalLen(hlen + len(data))
+	return n > c.opts.maxControlLine
+}
+
+func decimalLen(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }

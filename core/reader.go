@@ -2,11 +2,16 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/starling-nats/starling/codec"
 )
+
+// minStableSession is how long a session must last for its end to count as
+// a loss rather than a failed attempt (for backoff and MaxReconnects).
+const minStableSession = time.Second
 
 // Reasons a session ends that the reader chose itself.
 var (
@@ -22,16 +27,35 @@ func (c *Conn) readLoop(sess *session, cause error) {
 	defer c.wg.Done()
 	err := cause
 	everConnected := sess != nil
+	// short counts sessions in a row that ended soon after they started for
+	// reasons of their own: a server that accepts us and then drops us
+	// (e.g. over an op it refuses) must meet backoff, not a reconnect storm.
+	short := 0
 	for {
 		if sess != nil {
 			err = c.serve(sess)
 			c.sessionLost(sess, err)
+			switch {
+			case err == errLameDuckMove || err == errForcedReconnect:
+			case time.Since(sess.started) < minStableSession:
+				short++
+				if c.pool.shortSession(sess.server, c.opts.reconnect) {
+					c.events.push(Event{Kind: EventAsyncError, Server: sess.server.url,
+						Err: fmt.Errorf("core: %s left the pool: its sessions keep ending within %v: %w", sess.server.url, minStableSession, err)})
+				}
+			default:
+				short = 0
+				c.pool.connected(sess.server)
+			}
 		}
 		if c.Status() == StatusClosed {
 			break
 		}
 		if !c.opts.reconnect.allow || c.draining.Load() {
 			c.close(err)
+			break
+		}
+		if short > 0 && !c.sleep(c.backoff(short)) {
 			break
 		}
 		sess = c.reconnect(sess, err)

@@ -17,7 +17,7 @@ import (
 func (c *Conn) install(s *session, reconnected bool) {
 	info := s.info.Load()
 	c.applyInfo(info)
-	c.pool.connected(s.server)
+	s.started = time.Now()
 	c.sess.Store(s)
 
 	w := &c.w

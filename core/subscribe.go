@@ -191,6 +191,10 @@ func (c *Conn) subscribe(subject string, s *Subscription, opts []SubOption) (*Su
 			return nil, fmt.Errorf("%w: %q", ErrBadQueueName, s.queue)
 		}
 	}
+	// "SUB subject [queue] sid": the sid is at most 20 digits.
+	if len(s.subject)+len(s.queue)+22 > c.opts.maxControlLine {
+		return nil, fmt.Errorf("%w: subject of %d bytes, queue of %d", ErrControlLineTooLong, len(s.subject), len(s.queue))
+	}
 	switch c.Status() {
 	case StatusClosed:
 		return nil, ErrConnectionClosed
