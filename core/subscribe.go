@@ -191,8 +191,13 @@ func (c *Conn) subscribe(subject string, s *Subscription, opts []SubOption) (*Su
 			return nil, fmt.Errorf("%w: %q", ErrBadQueueName, s.queue)
 		}
 	}
-	// "SUB subject [queue] sid": the sid is at most 20 digits.
-	if len(s.subject)+len(s.queue)+22 > c.opts.maxControlLine {
+	// The arguments are "subject [queue] sid"; a sid needs more than 10
+	// digits only after ten billion subscriptions.
+	args := len(s.subject) + 1 + 10
+	if s.queue != "" {
+		args += len(s.queue) + 1
+	}
+	if args > c.opts.maxControlLine {
 		return nil, fmt.Errorf("%w: subject of %d bytes, queue of %d", ErrControlLineTooLong, len(s.subject), len(s.queue))
 	}
 	switch c.Status() {

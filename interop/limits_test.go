@@ -1,8 +1,6 @@
 package interop
 
 import (
-	"errors"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,16 +14,6 @@ import (
 	"github.com/starling-nats/starling/harness"
 )
 
-// knownBug skips a test that reproduces a bug of core not fixed yet, unless
-// STARLING_KNOWN_BUGS is set: the reproducer stays one command away
-// (STARLING_KNOWN_BUGS=1 go test -run <name> .) without failing CI.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("STARLING_KNOWN_BUGS") == "" {
-		t.Skip("known bug: " + what + " (STARLING_KNOWN_BUGS=1 runs it)")
-	}
-}
-
 // longSubject returns a literal subject of exactly n bytes.
 func longSubject(n int) string { return "long." + strings.Repeat("x", n-len("long.")) }
 
@@ -37,27 +25,26 @@ func longSubject(n int) string { return "long." + strings.Repeat("x", n-len("lon
 // still. nats.go reads them; so must Starling, without losing the session.
 func TestLongControlLinesBothWays(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "core's reader refuses MSG control lines over 4096 bytes (codec.DefaultMaxControlLine), "+
-		"which the server sends for messages it accepted: the session ends and the message is lost")
-
 	const reply, data = "reply.to", "hi"
 	for _, tc := range []struct {
 		name    string
 		opts    []harness.Option
+		client  []core.Option // the server does not announce its limit
 		subject int
 	}{
 		// PUB arguments of exactly 4096 bytes: "<subject> reply.to 2".
-		{"default max_control_line", nil, 4096 - len(" "+reply+" 2")},
-		{"max_control_line 16384", []harness.Option{harness.WithConfig("max_control_line: 16384")}, 8000},
+		{"default max_control_line", nil, nil, 4096 - len(" "+reply+" 2")},
+		{"max_control_line 16384", []harness.Option{harness.WithConfig("max_control_line: 16384")},
+			[]core.Option{core.WithMaxControlLine(16384)}, 8000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := harness.RunServer(t, tc.opts...)
 			var downs atomic.Int64
-			sc := connectStarling(t, s.ClientURL(), core.WithEventHandler(func(ev core.Event) {
+			sc := connectStarling(t, s.ClientURL(), append(tc.client, core.WithEventHandler(func(ev core.Event) {
 				if ev.Kind == core.EventDisconnected {
 					downs.Add(1)
 				}
-			}))
+			}))...)
 			nc := connectNats(t, s.ClientURL())
 			subj := longSubject(tc.subject)
 			_, sin := subscribeStarling(t, sc, starlingSync, subj)
@@ -112,25 +99,12 @@ func TestSubscribeBeyondServerControlLine(t *testing.T) {
 	})
 
 	t.Run("starling", func(t *testing.T) {
-		knownBug(t, "a SUB over the server's max_control_line puts the Conn in a reconnect loop "+
-			"without backoff (about 800 reconnects a second): each new session resends the SUB")
-		var downs atomic.Int64
-		var reported atomic.Bool
-		sc := connectStarling(t, s.ClientURL(), core.WithEventHandler(func(ev core.Event) {
-			if ev.Kind == core.EventDisconnected {
-				downs.Add(1)
-			}
-			var se *core.ServerError
-			if errors.As(ev.Err, &se) && se.Kind == core.ServerErrMaxControlLine {
-				reported.Store(true)
-			}
-		}))
-		if _, err := sc.SubscribeSync(subj); err != nil {
-			return // refused up front: the best outcome
-		}
-		time.Sleep(300 * time.Millisecond)
-		require.LessOrEqual(t, downs.Load(), int64(1), "reconnect loop")
-		assert.True(t, reported.Load(), "the user is told why")
+		sc := connectStarling(t, s.ClientURL())
+		// Refused up front, before the server could drop the connection
+		// over it; the Conn stays usable.
+		_, err := sc.SubscribeSync(subj)
+		require.ErrorIs(t, err, core.ErrControlLineTooLong)
+		assert.True(t, sc.IsConnected())
 		if !sc.IsClosed() {
 			flushStarling(t, sc) // still usable for everything else
 		}
