@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -179,16 +178,17 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 
 // tlsRejection types a TLS server's refusal that arrived after the
 // handshake: under TLS 1.3 the alert for a missing or refused client
-// certificate comes with the first read, not from the handshake, so
-// transport could not name it. It is the same failure, and gets the same
-// *transport.TLSError that TLS 1.2 gives.
+// certificate comes with the first read, not from the handshake. It is the
+// same failure, and gets the same *transport.TLSError that TLS 1.2 gives.
 func tlsRejection(conn transport.Conn, err error) error {
 	st, ok := transport.TLSConnectionState(conn)
-	var oe *net.OpError
-	if !ok || !errors.As(err, &oe) || oe.Op != "remote error" || errors.As(err, new(*transport.TLSError)) {
+	if !ok {
 		return err
 	}
-	return &transport.TLSError{Failure: transport.TLSRejectedByServer, ServerName: st.ServerName, Err: err}
+	if te := transport.TLSErrorFrom(err, st.ServerName); te != nil {
+		return te
+	}
+	return err
 }
 
 // readInfo reads the server's first op, which must be INFO.

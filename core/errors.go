@@ -63,6 +63,9 @@ var (
 	// ErrWrongSubscriptionKind: the call does not fit how the subscription
 	// receives (e.g. Next on a handler subscription).
 	ErrWrongSubscriptionKind = errors.New("core: wrong call for this subscription kind")
+	// ErrNotReceived: Respond was called on a message built by the user,
+	// which has no connection to answer through.
+	ErrNotReceived = errors.New("core: message was not received through a connection")
 	// ErrNoReply: Respond was called on a message without a reply subject.
 	ErrNoReply = errors.New("core: message has no reply subject")
 	// ErrTLSRequired: the server requires TLS, or the URL asked for it and the

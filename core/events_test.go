@@ -121,6 +121,12 @@ func TestEventsPermissionViolations(t *testing.T) {
 	require.ErrorAs(t, ev.Err, &se)
 	assert.False(t, se.Publish)
 	assert.Equal(t, "hidden.things", se.Subject)
+	// The server never created it: the subscription ends with the reason.
+	_, err = sub.Next(testCtx(t, 5*time.Second))
+	assert.ErrorIs(t, err, core.ErrPermissionViolation)
+	assert.ErrorIs(t, sub.Err(), core.ErrPermissionViolation)
+	assert.False(t, sub.IsValid())
+	<-sub.Done()
 
 	// A queue subscription: the queue is named too.
 	qsub, err := nc.SubscribeSync("hidden.work", core.Queue("q1"))

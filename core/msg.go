@@ -40,7 +40,7 @@ func (m *Msg) Respond(data []byte) error {
 		return ErrNoReply
 	}
 	if m.conn == nil {
-		return ErrBadSubscription
+		return ErrNotReceived
 	}
 	return m.conn.publish(m.Reply, "", nil, nil, data)
 }
@@ -52,7 +52,7 @@ func (m *Msg) RespondMsg(r *Msg) error {
 		return ErrNoReply
 	}
 	if m.conn == nil {
-		return ErrBadSubscription
+		return ErrNotReceived
 	}
 	return m.conn.publishMsg(m.Reply, r)
 }

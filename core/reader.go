@@ -258,6 +258,11 @@ func (c *Conn) asyncError(err error) {
 	if errors.As(err, &se) && se.Kind == ServerErrPermissions && !se.Publish {
 		ev.Sub = c.subs.bySubject(se.Subject, se.Queue)
 		ev.Err = &SubscriptionError{Subject: se.Subject, Err: se}
+		// The server did not create it: end it with the reason, so that
+		// Next and Messages say why instead of waiting for ever.
+		if ev.Sub != nil && c.subs.remove(ev.Sub.sid) {
+			ev.Sub.fail(ev.Err)
+		}
 	}
 	c.events.push(ev)
 }

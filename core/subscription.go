@@ -78,6 +78,9 @@ type Subscription struct {
 	// done is closed when the subscription has ended and will deliver
 	// nothing more.
 	done chan struct{}
+	// err is why the server ended the subscription (a permissions
+	// violation), returned by Next and Err once the queue is empty.
+	err error
 	// internal marks the request inbox subscription: not drained with the
 	// user's, not counted by NumSubscriptions.
 	internal bool
@@ -241,8 +244,12 @@ func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
 		m := s.popLocked()
 		if m == nil && s.state != subActive {
 			s.finishLocked()
+			err := s.err
 			s.mu.Unlock()
-			return nil, ErrSubscriptionClosed
+			if err == nil {
+				err = ErrSubscriptionClosed
+			}
+			return nil, err
 		}
 		s.mu.Unlock()
 		if m != nil {
@@ -420,6 +427,22 @@ func (s *Subscription) finishLocked() {
 	if !isClosed(s.done) {
 		close(s.done)
 	}
+}
+
+// Err returns why the server ended the subscription (a
+// *SubscriptionError, e.g. for a permissions violation), or nil.
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// fail ends the subscription because the server refused it.
+func (s *Subscription) fail(err error) {
+	s.mu.Lock()
+	s.err = err
+	s.mu.Unlock()
+	s.endReceiving()
 }
 
 // close ends the subscription now, discarding queued messages.
