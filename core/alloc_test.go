@@ -120,7 +120,9 @@ func TestAllocsOwnedDelivery(t *testing.T) {
 	// block); the handler goroutine starts and stops as the queue fills and
 	// empties, which costs no allocation.
 	allocs := testing.AllocsPerRun(3, send)
-	require.LessOrEqual(t, allocs, float64(n)+16, "owned delivery allocates %.4f per message", allocs/n)
+	// The run's own Flush and the occasional new goroutine stack add a
+	// few allocations per run; one per message is the contract.
+	require.LessOrEqual(t, allocs/n, 1.005, "owned delivery allocates %.4f per message", allocs/n)
 }
 
 func TestAllocsRequestReply(t *testing.T) {
