@@ -1,0 +1,56 @@
+package main
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestMedian(t *testing.T) {
+	assert.True(t, math.IsNaN(median(nil)))
+	assert.Equal(t, 2.0, median([]float64{3, 1, 2}))
+	assert.Equal(t, 2.5, median([]float64{4, 1, 3, 2}))
+	xs := []float64{3, 1, 2}
+	median(xs)
+	assert.Equal(t, []float64{3, 1, 2}, xs, "the input is not reordered")
+}
+
+func TestPercentile(t *testing.T) {
+	lat := make([]time.Duration, 100)
+	for i := range lat {
+		lat[i] = time.Duration(i+1) * time.Microsecond
+	}
+	assert.Equal(t, 50*time.Microsecond, percentile(lat, 0.50))
+	assert.Equal(t, 99*time.Microsecond, percentile(lat, 0.99))
+	assert.Equal(t, time.Duration(0), percentile(nil, 0.5))
+}
+
+func TestTargets(t *testing.T) {
+	pub := &caseSpec{kind: kindPub, size: 16}
+	starling := &variant{short: "starling"}
+	r := &row{m: mCPU, ratio: 0.30}
+	tg := targetFor(pub, starling, mCPU)
+	met, ok := tg.met(r)
+	assert.True(t, ok)
+	assert.True(t, met)
+	r.ratio = 0.34
+	met, _ = tg.met(r)
+	assert.False(t, met)
+	r.ratio = math.NaN()
+	_, ok = tg.met(r)
+	assert.False(t, ok, "no figure, no verdict")
+
+	// Allocation targets forgive a run's fixed costs, nothing more.
+	owned := &variant{short: "starling-owned"}
+	tg = targetFor(&caseSpec{kind: kindPubSub, size: 16}, owned, mAllocs)
+	met, _ = tg.met(&row{m: mAllocs, s: 1.004})
+	assert.True(t, met)
+	met, _ = tg.met(&row{m: mAllocs, s: 1.05})
+	assert.False(t, met)
+
+	assert.Nil(t, targetFor(&caseSpec{kind: kindPub, size: 1024}, starling, mCPU), "perf.md sets publish targets at 16 B only")
+	assert.Nil(t, targetFor(&caseSpec{kind: kindPubSub, size: 16, header: true}, owned, mAllocs))
+	assert.NotNil(t, targetFor(&caseSpec{kind: kindPubSub, size: 16, header: true}, &variant{short: "starling-borrowed"}, mAllocs))
+}
