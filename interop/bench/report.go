@@ -83,13 +83,22 @@ func cells(x *row) []string {
 	if x.target != nil {
 		t = x.target.String()
 	}
+	// The ratio a target checks gets a third decimal, so that a figure
+	// just past its limit does not print as equal to it.
+	ratio, ofRaw := fmtRatio(x.ratio), fmtRatio(x.ofRaw)
+	if x.target != nil && x.target.kind == vsNats && !math.IsNaN(x.ratio) {
+		ratio = fmt.Sprintf("%.3f×", x.ratio)
+	}
+	if x.target != nil && x.target.kind == vsRaw && !math.IsNaN(x.ofRaw) {
+		ofRaw = fmt.Sprintf("%.3f×", x.ofRaw)
+	}
 	return []string{
 		x.m.label,
 		fmtOrDash(x.s, x.m.format),
 		fmtOrDash(x.n, x.m.format),
-		fmtRatio(x.ratio),
+		ratio,
 		fmtOrDash(x.raw, x.m.format),
-		fmtRatio(x.ofRaw),
+		ofRaw,
 		t,
 		x.verdict.String(),
 	}
