@@ -39,7 +39,7 @@ func boundOf(r *row) string {
 		sc, nc := medianOf(r.res.samples[si], mReqCPU), medianOf(r.res.samples[ni], mReqCPU)
 		return fmt.Sprintf("neither client saturates the CPU (Starling kept %.2f, nats.go %.2f of %d cores busy) and Starling spends %s of CPU "+
 			"per round trip against nats.go's %s: the rate is set by the round trips through the server, its loopback writes and the "+
-			"wake-ups of the waiting requesters, which both clients pay; Starling's lower CPU shows only as the rate the server gets from it",
+			"wake-ups of the waiting requesters, which both clients pay",
 			cs, cn, cpus, fmtNanos(sc), fmtNanos(nc))
 	case "p50", "p99":
 		sc, nc := medianOf(r.res.samples[si], mReqCPU), medianOf(r.res.samples[ni], mReqCPU)
