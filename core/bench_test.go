@@ -61,6 +61,35 @@ func BenchmarkPublishSubscribeBorrowed(b *testing.B) {
 	reportCPU(b, cpu)
 }
 
+func BenchmarkPublishSubscribeOwned(b *testing.B) {
+	for _, size := range []int{16, 1024} {
+		b.Run(sizeName(size), func(b *testing.B) {
+			s := harness.RunServer(b, harness.WithProcess())
+			sub := connect(b, s.ClientURL())
+			pub := connect(b, s.ClientURL())
+			var got atomic.Int64
+			_, err := sub.Subscribe("bench.po", func(*core.Msg) { got.Add(1) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			flush(b, sub)
+			data := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			for i := 0; i < b.N; i++ {
+				if err := pub.Publish("bench.po", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			flush(b, pub)
+			waitCount(b, &got, int64(b.N))
+			reportCPU(b, cpu)
+		})
+	}
+}
+
 func BenchmarkRequestReply(b *testing.B) {
 	s := harness.RunServer(b, harness.WithProcess())
 	nc := connect(b, s.ClientURL())

@@ -11,73 +11,82 @@ import (
 // inline byte array holding subject, reply, header block and data. One
 // allocation per message instead of three or four, and the strings point
 // into bytes nobody writes again, so they are as immutable as any string.
-// Messages too large for the biggest class take a second allocation for the
-// bytes, where the copy costs more than the allocation anyway.
+//
+// The blocks come in the sizes of the Go allocator's own size classes (see
+// runtime/sizeclasses.go), so a block wastes no more than the allocator
+// would round up anyway (at most about an eighth). Messages larger than the
+// biggest block take a second allocation for their bytes, where the copy
+// costs more than the allocation.
 
-type msg32 struct {
+// msgSize is unsafe.Sizeof(Msg{}); TestMsgBlockSizes keeps it true, so that
+// every block is exactly one allocator size class.
+const msgSize = 120
+
+// msgBlock is a Msg with A (a byte array) right after it.
+type msgBlock[A any] struct {
 	m Msg
-	b [32]byte
+	b A
 }
-type msg64 struct {
-	m Msg
-	b [64]byte
-}
-type msg128 struct {
-	m Msg
-	b [128]byte
-}
-type msg256 struct {
-	m Msg
-	b [256]byte
-}
-type msg512 struct {
-	m Msg
-	b [512]byte
-}
-type msg1k struct {
-	m Msg
-	b [1024]byte
-}
-type msg2k struct {
-	m Msg
-	b [2048]byte
-}
-type msg4k struct {
-	m Msg
-	b [4096]byte
+
+// allocIn allocates a block whose array A holds at least n bytes.
+func allocIn[A any](n int) (*Msg, []byte) {
+	x := new(msgBlock[A])
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&x.b)), unsafe.Sizeof(x.b))
+	return &x.m, b[:n:n]
 }
 
 // allocMsg returns a zeroed Msg and a buffer of exactly n bytes that lives
-// in the same allocation when n fits a class.
+// in the same allocation when n fits a block.
 func allocMsg(n int) (*Msg, []byte) {
 	switch {
-	case n <= 32:
-		x := new(msg32)
-		return &x.m, x.b[:n:n]
-	case n <= 64:
-		x := new(msg64)
-		return &x.m, x.b[:n:n]
-	case n <= 128:
-		x := new(msg128)
-		return &x.m, x.b[:n:n]
-	case n <= 256:
-		x := new(msg256)
-		return &x.m, x.b[:n:n]
-	case n <= 512:
-		x := new(msg512)
-		return &x.m, x.b[:n:n]
-	case n <= 1024:
-		x := new(msg1k)
-		return &x.m, x.b[:n:n]
-	case n <= 2048:
-		x := new(msg2k)
-		return &x.m, x.b[:n:n]
-	case n <= 4096:
-		x := new(msg4k)
-		return &x.m, x.b[:n:n]
+	case n <= 160-msgSize:
+		return allocIn[[160 - msgSize]byte](n)
+	case n <= 192-msgSize:
+		return allocIn[[192 - msgSize]byte](n)
+	case n <= 256-msgSize:
+		return allocIn[[256 - msgSize]byte](n)
+	case n <= 320-msgSize:
+		return allocIn[[320 - msgSize]byte](n)
+	case n <= 384-msgSize:
+		return allocIn[[384 - msgSize]byte](n)
+	case n <= 512-msgSize:
+		return allocIn[[512 - msgSize]byte](n)
+	case n <= 640-msgSize:
+		return allocIn[[640 - msgSize]byte](n)
+	case n <= 768-msgSize:
+		return allocIn[[768 - msgSize]byte](n)
+	case n <= 1024-msgSize:
+		return allocIn[[1024 - msgSize]byte](n)
+	case n <= 1152-msgSize:
+		return allocIn[[1152 - msgSize]byte](n)
+	case n <= 1280-msgSize:
+		return allocIn[[1280 - msgSize]byte](n)
+	case n <= 1536-msgSize:
+		return allocIn[[1536 - msgSize]byte](n)
+	case n <= 1792-msgSize:
+		return allocIn[[1792 - msgSize]byte](n)
+	case n <= 2048-msgSize:
+		return allocIn[[2048 - msgSize]byte](n)
+	case n <= 2304-msgSize:
+		return allocIn[[2304 - msgSize]byte](n)
+	case n <= 2688-msgSize:
+		return allocIn[[2688 - msgSize]byte](n)
+	case n <= 3072-msgSize:
+		return allocIn[[3072 - msgSize]byte](n)
+	case n <= 4096-msgSize:
+		return allocIn[[4096 - msgSize]byte](n)
+	case n <= 5376-msgSize:
+		return allocIn[[5376 - msgSize]byte](n)
+	case n <= 6144-msgSize:
+		return allocIn[[6144 - msgSize]byte](n)
+	case n <= 8192-msgSize:
+		return allocIn[[8192 - msgSize]byte](n)
 	}
 	return new(Msg), make([]byte, n)
 }
+
+// msgBlockTotals lists the block sizes, for TestMsgBlockSizes.
+var msgBlockTotals = []int{160, 192, 256, 320, 384, 512, 640, 768, 1024, 1152, 1280, 1536, 1792, 2048, 2304, 2688, 3072, 4096, 5376, 6144, 8192}
 
 // newOwnedMsg copies a received message into one owned block. The header
 // map is parsed only when there are header lines; a status-only header block

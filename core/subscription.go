@@ -6,6 +6,7 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // subKind is how a subscription hands messages to the user.
@@ -72,6 +73,10 @@ type Subscription struct {
 	limits       pendingLimits
 	slow         bool // in a slow-consumer episode
 	running      bool // a delivery goroutine is active
+	waiting      bool // it lingers for more messages on wake
+	// wake signals a lingering delivery goroutine; made with the first
+	// one, so idle subscriptions do not carry it.
+	wake chan struct{}
 	state        subState
 	// notify wakes a Next waiting for a message.
 	notify chan struct{}
@@ -308,11 +313,17 @@ func (s *Subscription) enqueue(m *Msg) {
 	s.tail = m
 	s.pendingMsgs++
 	s.pendingBytes += m.size
-	start := false
+	start, wake := false, false
 	switch s.kind {
 	case subOwned, subChan:
-		if !s.running {
+		switch {
+		case !s.running:
 			s.running, start = true, true
+			if s.wake == nil {
+				s.wake = make(chan struct{}, 1)
+			}
+		case s.waiting:
+			s.waiting, wake = false, true
 		}
 	}
 	s.mu.Unlock()
@@ -321,6 +332,11 @@ func (s *Subscription) enqueue(m *Msg) {
 		go s.runHandler()
 	case start:
 		go s.runChan()
+	case wake:
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	case s.kind == subPull:
 		select {
 		case s.notify <- struct{}{}:
@@ -346,51 +362,100 @@ func (s *Subscription) popLocked() *Msg {
 	return m
 }
 
-// runHandler delivers queued messages to an owned handler, in order, and
-// exits when the queue is empty, so an idle subscription costs no goroutine.
+// handlerLinger is how long a delivery goroutine waits for more messages
+// after its queue empties before it exits. A subscription in a stream of
+// messages keeps its goroutine (starting one per message costs more than
+// the message); an idle one has none after this long.
+const handlerLinger = 2 * time.Millisecond
+
+// runHandler delivers queued messages to an owned handler, in order.
 func (s *Subscription) runHandler() {
-	for {
-		s.mu.Lock()
-		m := s.popLocked()
-		if m == nil {
-			s.running = false
-			if s.state == subDraining {
-				s.finishLocked()
-			}
-			s.mu.Unlock()
-			return
-		}
-		s.mu.Unlock()
+	s.runDelivery(func(m *Msg) bool {
 		s.handler(m)
-		s.delivered.Add(1)
-	}
+		return true
+	})
 }
 
 // runChan sends queued messages on the user's channel, blocking as the
-// channel does, until the queue is empty or the subscription is closed.
+// channel does, until the subscription is closed.
 func (s *Subscription) runChan() {
+	s.runDelivery(func(m *Msg) bool {
+		select {
+		case s.ch <- m:
+			return true
+		case <-s.done:
+			return false
+		}
+	})
+}
+
+// runDelivery is the delivery goroutine of owned-handler and channel
+// subscriptions: it takes messages in order, lingers briefly when the queue
+// is empty, and exits when it stays empty, so idle subscriptions cost no
+// goroutine.
+func (s *Subscription) runDelivery(deliver func(*Msg) bool) {
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
 	for {
 		s.mu.Lock()
 		m := s.popLocked()
 		if m == nil {
-			s.running = false
-			if s.state == subDraining {
-				s.finishLocked()
+			if s.state != subActive {
+				s.running = false
+				if s.state == subDraining {
+					s.finishLocked()
+				}
+				s.mu.Unlock()
+				return
 			}
+			s.waiting = true
 			s.mu.Unlock()
-			return
+			if !s.lingerFor(&linger) {
+				return
+			}
+			continue
 		}
 		s.mu.Unlock()
-		select {
-		case s.ch <- m:
-			s.delivered.Add(1)
-		case <-s.done:
+		if !deliver(m) {
 			s.mu.Lock()
 			s.running = false
 			s.mu.Unlock()
 			return
 		}
+		s.delivered.Add(1)
 	}
+}
+
+// lingerFor waits up to handlerLinger for enqueue to signal more work. It
+// reports false when the goroutine is to exit, having marked itself not
+// running.
+func (s *Subscription) lingerFor(t **time.Timer) bool {
+	if *t == nil {
+		*t = time.NewTimer(handlerLinger)
+	} else {
+		(*t).Reset(handlerLinger)
+	}
+	select {
+	case <-s.wake:
+		return true
+	case <-(*t).C:
+	case <-s.done:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiting = false
+	if s.head != nil && s.state != subClosed {
+		return true // raced with an enqueue
+	}
+	s.running = false
+	if s.state == subDraining {
+		s.finishLocked()
+	}
+	return false
 }
 
 // endReceiving marks that no more messages will arrive: what is queued is
@@ -415,6 +480,15 @@ func (s *Subscription) endReceiving() {
 	}
 	if !s.running && s.head == nil {
 		s.finishLocked()
+	}
+	if s.waiting {
+		// A lingering delivery goroutine finishes the drain now rather
+		// than when its linger runs out.
+		s.waiting = false
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
