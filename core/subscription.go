@@ -76,8 +76,8 @@ type Subscription struct {
 	waiting      bool // it lingers for more messages on wake
 	// wake signals a lingering delivery goroutine; made with the first
 	// one, so idle subscriptions do not carry it.
-	wake chan struct{}
-	state        subState
+	wake  chan struct{}
+	state subState
 	// notify wakes a Next waiting for a message.
 	notify chan struct{}
 	// done is closed when the subscription has ended and will deliver
