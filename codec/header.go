@@ -38,6 +38,13 @@ func (h Header) Append(dst []byte) []byte { return h.AppendStatus(dst, 0, "") }
 // as servers send them (for fake servers and tests). status 0 writes no status;
 // any other value is written in decimal and should have three digits.
 func (h Header) AppendStatus(dst []byte, status int, description string) []byte {
+	if len(h) == 1 {
+		// One key, the common case (a trace id, a message id): no keys
+		// to collect or sort, one pass over the map.
+		for k, vs := range h {
+			return appendOneKey(dst, status, description, k, vs)
+		}
+	}
 	n := len(headerPrefix) + 2*maxIntLen + len(description) + 4
 	// Sort up to 16 keys without allocating; more is rare enough to pay for.
 	var arr [16]string
@@ -50,6 +57,37 @@ func (h Header) AppendStatus(dst []byte, status int, description string) []byte 
 	}
 	slices.Sort(keys)
 	dst = slices.Grow(dst, n)
+	dst = appendStatusLine(dst, status, description)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			dst = append(dst, k...)
+			dst = append(dst, ": "...)
+			dst = append(dst, v...)
+			dst = append(dst, "\r\n"...)
+		}
+	}
+	return append(dst, "\r\n"...)
+}
+
+// appendOneKey is AppendStatus for a Header of one key.
+func appendOneKey(dst []byte, status int, description, k string, vs []string) []byte {
+	n := len(headerPrefix) + maxIntLen + len(description) + 6
+	for _, v := range vs {
+		n += len(k) + len(v) + 4
+	}
+	dst = slices.Grow(dst, n)
+	dst = appendStatusLine(dst, status, description)
+	for _, v := range vs {
+		dst = append(dst, k...)
+		dst = append(dst, ": "...)
+		dst = append(dst, v...)
+		dst = append(dst, "\r\n"...)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// appendStatusLine appends "NATS/1.0[ status[ description]]\r\n".
+func appendStatusLine(dst []byte, status int, description string) []byte {
 	dst = append(dst, headerPrefix...)
 	if status != 0 {
 		dst = append(dst, ' ')
@@ -57,15 +95,6 @@ func (h Header) AppendStatus(dst []byte, status int, description string) []byte 
 		if description != "" {
 			dst = append(dst, ' ')
 			dst = append(dst, description...)
-		}
-	}
-	dst = append(dst, "\r\n"...)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			dst = append(dst, k...)
-			dst = append(dst, ": "...)
-			dst = append(dst, v...)
-			dst = append(dst, "\r\n"...)
 		}
 	}
 	return append(dst, "\r\n"...)

@@ -333,7 +333,7 @@ func TestReaderCopiesOnlyTheOp(t *testing.T) {
 	}
 	_, err := r.Next()
 	require.Equal(t, io.EOF, err)
-	assert.Greater(t, reads, 20)
+	assert.Greater(t, reads, 10) // several buffer refills were checked
 }
 
 func TestReaderSetMaxPayload(t *testing.T) {

@@ -95,6 +95,9 @@ type Conn struct {
 
 	// borrowed is the reader goroutine's reusable BorrowedMsg.
 	borrowed BorrowedMsg
+	// lastSub is the subscription the reader dispatched to last (reader
+	// goroutine only); see dispatch.
+	lastSub *Subscription
 	// readerOwes is set, on the reader goroutine only, when ops were
 	// queued without waking the flusher; the reader writes them before it
 	// blocks on the next read.

@@ -108,14 +108,42 @@ func newOwnedMsg(c *Conn, sub *Subscription, subject, reply, header, data []byte
 		m.rawHeader = buf[off:end:end]
 		off = end
 		if hasHeaderFields(m.rawHeader) {
-			if h, err := codec.ParseHeader(m.rawHeader); err == nil {
-				m.Header = h
-			}
+			m.Header = viewHeader(m.rawHeader)
 		}
 	}
 	end := off + copy(buf[off:], data)
 	m.Data = buf[off:end:end]
 	return m
+}
+
+// viewHeader builds the Header map of an owned message whose header block
+// lives in the message's own immutable block: keys and values are strings
+// over those bytes, not copies, and all values share one backing array, so
+// a header costs the map and one slice instead of a string per key and
+// value. Lines without a colon are skipped, as HeaderView skips them.
+func viewHeader(raw []byte) Header {
+	hv := codec.HeaderView(raw)
+	n := 0
+	for range hv.All() {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	vals := make([]string, 0, n)
+	h := make(Header, n)
+	for k, v := range hv.All() {
+		key := bytesString(k)
+		if prev, ok := h[key]; ok {
+			// A repeated key: appending copies its values out of the
+			// shared array, leaving the neighbours alone.
+			h[key] = append(prev[:len(prev):len(prev)], bytesString(v))
+			continue
+		}
+		vals = append(vals, bytesString(v))
+		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	return h
 }
 
 // hasHeaderFields reports whether a header block has lines after its

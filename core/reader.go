@@ -132,9 +132,15 @@ func (c *Conn) dispatch(op *codec.Op) {
 	if !ok {
 		return
 	}
-	s := c.subs.get(sid)
-	if s == nil {
-		return // unsubscribed; the server had sent it already
+	// Messages come in runs for one subscription: the reader remembers the
+	// last one it found and skips the table's lock while the sid repeats
+	// and the subscription is still in the table.
+	s := c.lastSub
+	if s == nil || s.sid != sid || s.removed.Load() {
+		if s = c.subs.get(sid); s == nil {
+			return // unsubscribed; the server had sent it already
+		}
+		c.lastSub = s
 	}
 	last := false
 	if n := s.received.Add(1); s.max.Load() > 0 {

@@ -204,8 +204,8 @@ func (c *Conn) RequestMsg(ctx context.Context, m *Msg, opts ...RequestOption) (*
 
 func (c *Conn) request(ctx context.Context, subject string, hdr Header, data []byte, opts []RequestOption) (*Msg, error) {
 	var cfg requestConfig
-	for _, o := range opts {
-		o(&cfg)
+	if len(opts) > 0 {
+		cfg = applyRequestOptions(opts)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -272,4 +272,16 @@ func (c *Conn) requestUnique(ctx context.Context, subject string, hdr Header, da
 		return nil, err
 	}
 	return replyOrError(m)
+}
+
+// applyRequestOptions returns the configuration opts make. It is a function
+// of its own so that the configuration, whose address the options take,
+// escapes to the heap only when there are options: a plain Request
+// allocates nothing for it.
+func applyRequestOptions(opts []RequestOption) requestConfig {
+	var cfg requestConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
 }

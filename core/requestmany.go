@@ -49,10 +49,7 @@ func (c *Conn) RequestManyMsg(ctx context.Context, m *Msg, opts ...RequestOption
 }
 
 func (c *Conn) requestMany(ctx context.Context, subject string, hdr Header, data []byte, opts []RequestOption) iter.Seq2[*Msg, error] {
-	var cfg requestConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := applyRequestOptions(opts)
 	return func(yield func(*Msg, error) bool) {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc

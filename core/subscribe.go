@@ -53,8 +53,11 @@ func (t *subTable) has(sid uint64) bool { return t.get(sid) != nil }
 // caller goes on to end the subscription.
 func (t *subTable) remove(sid uint64) bool {
 	t.mu.Lock()
-	_, ok := t.m[sid]
-	delete(t.m, sid)
+	s, ok := t.m[sid]
+	if ok {
+		s.removed.Store(true)
+		delete(t.m, sid)
+	}
 	t.mu.Unlock()
 	return ok
 }
@@ -98,6 +101,7 @@ func (t *subTable) closeAll() {
 	t.m = make(map[uint64]*Subscription)
 	t.mu.Unlock()
 	for _, s := range subs {
+		s.removed.Store(true)
 		s.close()
 	}
 }
@@ -115,6 +119,7 @@ func (t *subTable) appendResubscribe(dst []byte) []byte {
 		max := s.max.Load()
 		left := max - s.received.Load()
 		if max > 0 && left <= 0 {
+			s.removed.Store(true)
 			delete(t.m, sid)
 			ended = append(ended, s)
 			continue

@@ -62,6 +62,9 @@ type Subscription struct {
 	received  atomic.Int64
 	delivered atomic.Int64
 	dropped   atomic.Int64
+	// removed is set when the subscription leaves the Conn's table, so the
+	// reader's cache of the last subscription it dispatched to sees it.
+	removed atomic.Bool
 	// unsubbed is set once Drain sent UNSUB, so that a reconnect while the
 	// drain waits does not subscribe it again.
 	unsubbed atomic.Bool
