@@ -141,7 +141,8 @@ func TestAllocsRequestReply(t *testing.T) {
 	}
 	req()
 	allocs := testing.AllocsPerRun(2000, req)
-	// perf.md's target is at most 3 per round trip (nats.go: 10).
-	require.LessOrEqual(t, allocs, 3.0, "request/reply allocates")
+	// perf.md's target is at most 3 per round trip (nats.go: 10); the one
+	// left is the reply the caller owns.
+	require.LessOrEqual(t, allocs, 1.0, "request/reply allocates")
 	t.Logf("request/reply: %.0f allocations per round trip", allocs)
 }
