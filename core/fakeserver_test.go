@@ -552,3 +552,16 @@ func (h *heapMeter) check(t testing.TB) {
 	t.Logf("heap: TotalAlloc +%d KiB, HeapInuse %+d KiB", total>>10, inuse>>10)
 	assert.Less(t, total, uint64(maxHostileHeap), "allocated %d bytes", total)
 }
+
+// checkInUse asserts that the heap in use grew by less than maxHostileHeap
+// since start: for floods, where every op allocates garbage the collector
+// takes back, what must stay bounded is what is kept.
+func (h *heapMeter) checkInUse(t testing.TB) {
+	t.Helper()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	inuse := int64(after.HeapInuse) - int64(h.before.HeapInuse)
+	t.Logf("heap: TotalAlloc +%d KiB, HeapInuse %+d KiB", (after.TotalAlloc-h.before.TotalAlloc)>>10, inuse>>10)
+	assert.Less(t, inuse, int64(maxHostileHeap), "heap in use grew by %d bytes", inuse)
+}
