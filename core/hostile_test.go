@@ -495,6 +495,15 @@ func TestHostileNoPong(t *testing.T) {
 		fs.Close()
 		heap.check(t)
 	})
+	// A server that trickles a message forever holds the reader inside one
+	// op; the keep-alive still finds the link stale.
+	t.Run("behind a trickled message", func(t *testing.T) {
+		const interval = 50 * time.Millisecond
+		msg := codec.AppendMsg(nil, "foo", 1, "", bytes.Repeat([]byte("x"), 1000))
+		err := killed(t, script(handshake(nil), noPongs(), trickleBad(msg, 5*time.Millisecond)),
+			core.WithPingInterval(interval), core.WithMaxPingsOut(2))
+		assert.ErrorIs(t, err, core.ErrStaleConnection)
+	})
 }
 
 // A server that floods PINGs and reads nothing would have the client
