@@ -267,14 +267,15 @@ func (c *Conn) Closed() <-chan struct{} { return c.done }
 
 // Err returns why the Conn closed: nil after Close or a completed Drain,
 // otherwise the error that ended it (no servers left, authorization...).
-// Valid once Closed() is closed.
+// Valid once the Conn is closed (from the EventClosed handler on).
 func (c *Conn) Err() error {
-	select {
-	case <-c.done:
+	// closeErr is written before the closed status is stored, so once the
+	// status says closed (as it does when EventClosed is handled) it is
+	// complete.
+	if c.Status() == StatusClosed {
 		return c.closeErr
-	default:
-		return nil
 	}
+	return nil
 }
 
 // wakeReconnectWaiters releases everything waiting for the next session.

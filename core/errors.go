@@ -63,6 +63,9 @@ var (
 	// ErrWrongSubscriptionKind: the call does not fit how the subscription
 	// receives (e.g. Next on a handler subscription).
 	ErrWrongSubscriptionKind = errors.New("core: wrong call for this subscription kind")
+	// ErrEventsDropped: the event handler fell more than a thousand events
+	// behind and async errors were dropped; the error says how many.
+	ErrEventsDropped = errors.New("core: events dropped, the event handler is too slow")
 	// ErrNotReceived: Respond was called on a message built by the user,
 	// which has no connection to answer through.
 	ErrNotReceived = errors.New("core: message was not received through a connection")

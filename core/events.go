@@ -1,6 +1,9 @@
 package core
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // EventKind names what happened to a Conn.
 type EventKind uint8
@@ -67,6 +70,13 @@ type Event struct {
 	Servers []string
 }
 
+// maxQueuedEvents bounds the events waiting for a slow handler. Past it,
+// events that a server can cause in any number (async errors, slow
+// consumers, discoveries) are dropped and counted; events of the Conn's own
+// life (connected, disconnected, reconnected, closed, lame duck) are
+// bounded by the number of sessions and always kept.
+const maxQueuedEvents = 1024
+
 // eventQueue delivers events in order on one goroutine at a time, which
 // exists only while events wait: a Conn without events costs no goroutine,
 // and a slow handler delays events, never the reader.
@@ -76,6 +86,8 @@ type eventQueue struct {
 	queue   []Event
 	running bool
 	idle    *sync.Cond
+	// dropped counts events dropped since the last report of them.
+	dropped int
 }
 
 func (q *eventQueue) init(h func(Event)) {
@@ -88,6 +100,11 @@ func (q *eventQueue) push(ev Event) {
 		return
 	}
 	q.mu.Lock()
+	if len(q.queue) >= maxQueuedEvents && droppable(ev.Kind) {
+		q.dropped++
+		q.mu.Unlock()
+		return
+	}
 	q.queue = append(q.queue, ev)
 	start := !q.running
 	q.running = true
@@ -110,6 +127,11 @@ func (q *eventQueue) run() {
 		ev := q.queue[0]
 		q.queue[0] = Event{}
 		q.queue = q.queue[1:]
+		if q.dropped > 0 && len(q.queue) < maxQueuedEvents/2 {
+			// Tell the handler, once it has caught up, what it missed.
+			q.queue = append(q.queue, Event{Kind: EventAsyncError, Err: fmt.Errorf("%w: %d", ErrEventsDropped, q.dropped)})
+			q.dropped = 0
+		}
 		q.mu.Unlock()
 		q.handler(ev)
 	}
@@ -123,4 +145,10 @@ func (q *eventQueue) wait() {
 		q.idle.Wait()
 	}
 	q.mu.Unlock()
+}
+
+// droppable reports whether events of kind may be dropped when the handler
+// falls behind.
+func droppable(k EventKind) bool {
+	return k == EventAsyncError || k == EventSlowConsumer || k == EventServersDiscovered
 }

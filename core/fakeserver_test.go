@@ -414,6 +414,24 @@ func floodBad(prefix, chunk []byte, limit int) step {
 	}
 }
 
+// flood writes chunk until limit bytes are sent, for ops a client must take
+// without hanging up (non-fatal -ERRs); the connection stays open.
+func flood(chunk []byte, limit int) step {
+	return func(c *fakeConn) error {
+		c.srv.markBad()
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		for sent := 0; sent < limit; sent += len(chunk) {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.nc.Write(chunk); err != nil {
+				return err
+			}
+		}
+		_ = c.nc.SetWriteDeadline(time.Time{})
+		return nil
+	}
+}
+
 // stopReading makes the fake stop reading what the client sends, once the
 // op being read is done, so the client's writes back up.
 func stopReading() step {

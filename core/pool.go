@@ -10,6 +10,11 @@ import (
 	"github.com/starling-nats/starling/transport"
 )
 
+// maxDiscoveredServers bounds the servers a cluster may add to the pool
+// through INFO, so that a hostile or broken server cannot grow it without
+// limit. Real clusters and superclusters announce far fewer.
+const maxDiscoveredServers = 1024
+
 // poolServer is one server the Conn may connect to.
 type poolServer struct {
 	addr transport.Addr
@@ -28,6 +33,12 @@ type poolServer struct {
 type serverPool struct {
 	mu      sync.Mutex
 	servers []*poolServer
+	// known indexes servers by host:port, so that an INFO announcing
+	// many servers costs one lookup per URL, not a scan of the pool.
+	known map[string]*poolServer
+	// discovered counts the servers learned from INFO, bounded by
+	// maxDiscoveredServers.
+	discovered int
 	// template is the first configured server: discovered servers take its
 	// scheme, credentials and TLS name.
 	template *poolServer
@@ -47,18 +58,21 @@ func (p *serverPool) init(urls []string, dontRandomize bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.servers = p.servers[:0]
+	p.known = make(map[string]*poolServer)
+	p.discovered = 0
 	for _, u := range urls {
 		s, err := newPoolServer(u)
 		if err != nil {
 			return fmt.Errorf("%w: server url: %v", ErrInvalidOption, err)
 		}
-		if p.indexLocked(s.addr.HostPort()) >= 0 {
+		if p.known[s.addr.HostPort()] != nil {
 			continue
 		}
 		if p.template == nil {
 			p.template = s
 		}
 		p.servers = append(p.servers, s)
+		p.known[s.addr.HostPort()] = s
 	}
 	if len(p.servers) == 0 {
 		return fmt.Errorf("%w: no server url", ErrInvalidOption)
@@ -69,14 +83,6 @@ func (p *serverPool) init(urls []string, dontRandomize bool) error {
 	return nil
 }
 
-func (p *serverPool) indexLocked(hostPort string) int {
-	for i, s := range p.servers {
-		if s.addr.HostPort() == hostPort {
-			return i
-		}
-	}
-	return -1
-}
 
 // snapshot returns the servers in pool order.
 func (p *serverPool) snapshot() []*poolServer {
@@ -120,7 +126,7 @@ func (p *serverPool) failed(s *poolServer, err error, o reconnectOptions) bool {
 		(o.maxReconnects >= 0 && s.failures > o.maxReconnects)
 	if remove {
 		if i := p.indexOf(s); i >= 0 {
-			p.servers = append(p.servers[:i], p.servers[i+1:]...)
+			p.removeAt(i)
 		}
 	}
 	return remove
@@ -147,9 +153,21 @@ func (p *serverPool) shortSession(s *poolServer, o reconnectOptions) bool {
 		return false
 	}
 	if i := p.indexOf(s); i >= 0 {
-		p.servers = append(p.servers[:i], p.servers[i+1:]...)
+		p.removeAt(i)
 	}
 	return true
+}
+
+// removeAt drops the server at index i; p.mu held.
+func (p *serverPool) removeAt(i int) {
+	s := p.servers[i]
+	p.servers = append(p.servers[:i], p.servers[i+1:]...)
+	if p.known[s.addr.HostPort()] == s {
+		delete(p.known, s.addr.HostPort())
+	}
+	if s.discovered {
+		p.discovered--
+	}
 }
 
 // connected resets s's failure counts.
@@ -172,13 +190,17 @@ func (p *serverPool) discover(hostPorts []string, scheme string, randomize bool)
 	defer p.mu.Unlock()
 	var added []*poolServer
 	for _, hp := range hostPorts {
-		if p.indexLocked(hp) >= 0 {
+		if p.known[hp] != nil {
 			continue
+		}
+		if p.discovered+len(added) >= maxDiscoveredServers {
+			break // a cluster this size is no cluster; a flood is not trusted
 		}
 		s, err := newPoolServer(scheme + "://" + hp)
-		if err != nil {
+		if err != nil || p.known[s.addr.HostPort()] != nil {
 			continue
 		}
+		p.known[s.addr.HostPort()] = s
 		s.discovered = true
 		if t := p.template; t != nil {
 			s.user, s.pass, s.token = t.user, t.pass, t.token
@@ -197,6 +219,7 @@ func (p *serverPool) discover(hostPorts []string, scheme string, randomize bool)
 	urls := make([]string, 0, len(added))
 	for _, s := range added {
 		p.servers = append(p.servers, s)
+		p.discovered++
 		urls = append(urls, s.url)
 	}
 	return urls
@@ -227,6 +250,8 @@ func (c *Conn) SetServerPool(urls ...string) error {
 	}
 	c.pool.mu.Lock()
 	c.pool.servers = next.servers
+	c.pool.known = next.known
+	c.pool.discovered = next.discovered
 	c.pool.template = next.template
 	c.pool.mu.Unlock()
 	return nil
