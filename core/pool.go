@@ -83,7 +83,6 @@ func (p *serverPool) init(urls []string, dontRandomize bool) error {
 	return nil
 }
 
-
 // snapshot returns the servers in pool order.
 func (p *serverPool) snapshot() []*poolServer {
 	p.mu.Lock()
