@@ -517,8 +517,16 @@ func TestSubscribeChanBlockedConsumer(t *testing.T) {
 	for i := 0; i < 20-int(dropped); i++ {
 		got = append(got, string(recv(t, (<-chan *core.Msg)(ch)).Data))
 	}
-	// The oldest are kept, in order; the newest were dropped.
-	assert.Equal(t, seq(20-int(dropped)), got)
+	// Kept messages arrive in publish order. Which ones were dropped
+	// depends on when the sender goroutine took its first one off the
+	// queue (message 0 always survives: the queue was empty for it).
+	require.NotEmpty(t, got)
+	assert.Equal(t, "0", got[0])
+	for i := 1; i < len(got); i++ {
+		a, _ := strconv.Atoi(got[i-1])
+		b, _ := strconv.Atoi(got[i])
+		assert.Less(t, a, b, "out of order: %v", got)
+	}
 	// Delivered counts a send once it completed, a moment after the receive.
 	assert.Eventually(t, func() bool { return sub.Delivered() == int64(20)-dropped }, 5*time.Second, time.Millisecond)
 	select {
