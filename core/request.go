@@ -220,13 +220,22 @@ func (c *Conn) request(ctx context.Context, subject string, hdr Header, data []b
 	if err != nil {
 		return nil, err
 	}
-	// The request is written by this goroutine, which is about to wait
-	// anyway, rather than by the flusher after a wake-up.
-	if err := c.publishOp(subject, borrowString(reply), hdr, nil, data, deferWrite); err != nil {
+	// A lone request is written by this goroutine, which is about to wait
+	// anyway, rather than by the flusher after a wake-up: that is the
+	// latency of sequential requests. With others in flight, the flusher
+	// batches them into one write instead of one system call each.
+	lone := c.resp.pending() <= 1
+	flags := pubFlags(0)
+	if lone {
+		flags = deferWrite
+	}
+	if err := c.publishOp(subject, borrowString(reply), hdr, nil, data, flags); err != nil {
 		c.resp.done(id, w)
 		return nil, err
 	}
-	c.writeBatch()
+	if lone {
+		c.writeBatch()
+	}
 	select {
 	case m := <-w.ch:
 		c.resp.done(id, w)

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -159,6 +160,11 @@ func (c *Conn) flushLoop() {
 	for {
 		select {
 		case <-w.kick:
+			// Woken for a small batch: let the goroutines that are ready
+			// to run (requesters just woken by their replies, say) add
+			// their ops first, so one write carries them all. Costs
+			// nothing when nobody else is runnable.
+			runtime.Gosched()
 		case <-ping.C:
 			ping.Reset(c.opts.timing.pingInterval)
 			c.keepAlive()
