@@ -12,5 +12,7 @@
 //
 //	cd interop && go test -race ./...
 //
-// The side-by-side benchmarks against nats.go will live in interop/bench.
+// The side-by-side benchmarks against nats.go are in interop/bench
+// (cd interop && go run ./bench, or --quick); they write the client section
+// of docs/perf.md.
 package interop
