@@ -140,8 +140,12 @@ func publishN(ctx context.Context, l *link, subject, reply string, body *textTem
 			}
 		}
 	}
-	if err := nc.Flush(ctx); err != nil && ctx.Err() == nil {
-		return sent, size, err
+	// The server confirms what it received; bounded, since a server that
+	// went away would otherwise keep the command waiting for a reconnect.
+	fctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	if err := nc.Flush(fctx); err != nil && ctx.Err() == nil {
+		return sent, size, fmt.Errorf("the server did not confirm the messages: %w", err)
 	}
 	return sent, size, nil
 }

@@ -132,8 +132,13 @@ func TestSubEmbeddedServer(t *testing.T) {
 	m := regexp.MustCompile(`starling pub -s (nats://\S+) hello`).FindStringSubmatch(stderr)
 	require.NotNil(t, m, stderr)
 
+	// sub stops its server as soon as it has the message, which may be
+	// before pub's flush is answered: pub may then report that, but never
+	// hang.
 	_, perr, err := runCmd(t, pubCommand, "-s", m[1], "hello", "world")
-	require.NoError(t, err, perr)
+	if err != nil {
+		assert.Contains(t, err.Error(), "did not confirm", perr)
+	}
 	require.NoError(t, sub.wait())
 	assert.Contains(t, sub.out.String(), "world")
 }
