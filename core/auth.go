@@ -171,8 +171,6 @@ func WithCredentials(creds []byte) Option {
 // authSecrets is what Close wipes.
 type authSecrets struct{ a *authOptions }
 
-func (s *authSecrets) load(a *authOptions) error { s.a = a; return nil }
-
 func (s *authSecrets) wipe() {
 	if s.a == nil {
 		return

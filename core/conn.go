@@ -159,9 +159,7 @@ func Connect(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 	if err := c.pool.init(urls, o.reconnect.dontRandomize); err != nil {
 		return nil, err
 	}
-	if err := c.secrets.load(&o.auth); err != nil {
-		return nil, err
-	}
+	c.secrets.a = &c.opts.auth
 	c.w.init(o.writeBuffer, o.reconnect.bufferSize)
 	c.subs.init()
 	c.resp.init(c)

@@ -85,15 +85,11 @@ type eventQueue struct {
 	handler func(Event)
 	queue   []Event
 	running bool
-	idle    *sync.Cond
 	// dropped counts events dropped since the last report of them.
 	dropped int
 }
 
-func (q *eventQueue) init(h func(Event)) {
-	q.handler = h
-	q.idle = sync.NewCond(&q.mu)
-}
+func (q *eventQueue) init(h func(Event)) { q.handler = h }
 
 func (q *eventQueue) push(ev Event) {
 	if q.handler == nil {
@@ -120,7 +116,6 @@ func (q *eventQueue) run() {
 		if len(q.queue) == 0 {
 			q.running = false
 			q.queue = nil
-			q.idle.Broadcast()
 			q.mu.Unlock()
 			return
 		}
@@ -135,16 +130,6 @@ func (q *eventQueue) run() {
 		q.mu.Unlock()
 		q.handler(ev)
 	}
-}
-
-// wait blocks until every queued event has been handled. Not to be called
-// from the handler.
-func (q *eventQueue) wait() {
-	q.mu.Lock()
-	for q.running {
-		q.idle.Wait()
-	}
-	q.mu.Unlock()
 }
 
 // droppable reports whether events of kind may be dropped when the handler

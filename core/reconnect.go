@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -215,7 +214,7 @@ func (c *Conn) reconnect(last *session, cause error) *session {
 			if c.Status() == StatusClosed {
 				return nil
 			}
-			sess, err := c.handshake(c.lifetime(), srv)
+			sess, err := c.handshake(c.life, srv)
 			if err == nil {
 				return sess
 			}
@@ -264,9 +263,6 @@ func (c *Conn) sleep(d time.Duration) bool {
 		return false
 	}
 }
-
-// lifetime is a context that ends when the Conn closes.
-func (c *Conn) lifetime() context.Context { return c.life }
 
 // ForceReconnect drops the current session and reconnects, as if the
 // connection had been lost: subscriptions are restored and buffered
