@@ -3,9 +3,6 @@ package codec
 import (
 	"bytes"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Reader.Next and ClientReader.Next decode a stream of every operation kind

@@ -5,9 +5,6 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Protocol-facts §1.2: every client operation, as the server's parser accepts

@@ -2,8 +2,6 @@ package codec
 
 import (
 	"testing"
-
-	"github.com/stretchr/testify/assert"
 )
 
 // Protocol-facts §1.2: exact bytes of every encoder.

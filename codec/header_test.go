@@ -3,9 +3,6 @@ package codec
 import (
 	"errors"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Protocol-facts §1.6 (ADR-4): status line, repeated keys, case preserved.

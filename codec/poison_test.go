@@ -6,9 +6,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Under the codecdebug tag a slice kept past the next Next reads as poison:

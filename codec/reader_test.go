@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Protocol-facts §1.1 and §1.2: every server operation, in the forms the
@@ -400,7 +397,7 @@ func TestReaderSlicesCapped(t *testing.T) {
 	_ = append(op.Subject, "ZZZZZZZZZZ"...)
 	op, err = r.Next()
 	require.NoError(t, err)
-	assert.Equal(t, `MSG subject="b" sid="2" reply=nil payload="y"`, describe(op))
+	assert.Equal(t, `MSG subject="b" sid="2" reply=nil payload="y"`, op.String())
 }
 
 func TestParseSID(t *testing.T) {

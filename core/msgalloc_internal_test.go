@@ -3,9 +3,6 @@ package core
 import (
 	"testing"
 	"unsafe"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Every block must be exactly one allocator size class: if Msg grows,

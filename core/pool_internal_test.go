@@ -2,9 +2,6 @@ package core
 
 import (
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Discovered servers inherit the configured URL's scheme, credentials,

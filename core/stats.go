@@ -7,6 +7,9 @@ type Stats struct {
 	InMsgs, InBytes   uint64
 	OutMsgs, OutBytes uint64
 	Reconnects        uint64
+	// PendingRequests is how many requests wait for a reply right now: a figure that
+	// should fall back to 0 when traffic stops, or requests are being left behind.
+	PendingRequests int
 }
 
 // counters are written by the reader goroutine (in) and under the writer's
@@ -23,10 +26,11 @@ func (c *Conn) Stats() Stats {
 	out, outBytes := c.w.outMsgs, c.w.outBytes
 	c.w.mu.Unlock()
 	return Stats{
-		InMsgs:     c.stats.inMsgs.Load(),
-		InBytes:    c.stats.inBytes.Load(),
-		OutMsgs:    out,
-		OutBytes:   outBytes,
-		Reconnects: c.stats.reconnects.Load(),
+		InMsgs:          c.stats.inMsgs.Load(),
+		InBytes:         c.stats.inBytes.Load(),
+		OutMsgs:         out,
+		OutBytes:        outBytes,
+		Reconnects:      c.stats.reconnects.Load(),
+		PendingRequests: c.resp.pending(),
 	}
 }

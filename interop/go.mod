@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/starling-nats/starling v0.0.0
+	github.com/starling-nats/starling/codec v0.0.0
+	github.com/starling-nats/starling/harness v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )
@@ -24,4 +26,8 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 )
 
-replace github.com/starling-nats/starling => ../
+replace (
+	github.com/starling-nats/starling => ../
+	github.com/starling-nats/starling/codec => ../codec
+	github.com/starling-nats/starling/harness => ../harness
+)

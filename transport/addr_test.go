@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestParseAddr(t *testing.T) {

@@ -12,8 +12,6 @@ import (
 	"net"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // testCA is a certificate authority generated for one test.

@@ -32,3 +32,29 @@ func TLSConnectionState(c Conn) (state tls.ConnectionState, ok bool) {
 	}
 	return tls.ConnectionState{}, false
 }
+
+// WebSocketState is what a WebSocket connection agreed with the server in its opening
+// handshake.
+type WebSocketState struct {
+	// Compressed: permessage-deflate was offered and the server accepted it.
+	Compressed bool
+	// Masked: client frames are masked. They are unless WebSocketNoMasking was asked
+	// for and the server agreed (Nats-No-Masking).
+	Masked bool
+}
+
+// WebSocketConnectionState returns the WebSocket state of c, looking through FaultConn
+// wrappers; ok is false when c is not a WebSocket connection from this package.
+func WebSocketConnectionState(c Conn) (state WebSocketState, ok bool) {
+	for range 16 { // bounded: a wrapper chain is short, and must not loop
+		switch t := c.(type) {
+		case *wsConn:
+			return WebSocketState{Compressed: t.compress, Masked: t.mask}, true
+		case *FaultConn:
+			c = t.NetConn()
+		default:
+			return WebSocketState{}, false
+		}
+	}
+	return WebSocketState{}, false
+}

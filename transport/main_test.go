@@ -1,13 +1,22 @@
 package transport
 
 import (
+	"os"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/starling-nats/starling/internal/check"
 )
 
-// The package keeps no goroutine of its own; everything the tests start (servers,
-// fake peers, timers) must be gone when they end.
+// testify's names for the checks: the transport's own tests may not require testify (a
+// user who imports the client gets none of our test-only modules).
+var (
+	assert  = check.Assert
+	require = check.Require
+)
+
+// The package keeps no goroutine of its own; everything the tests start (fake peers,
+// timers) must be gone when they end. The real-server tests in internal/tests/transport
+// check the same with goleak.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	os.Exit(check.LeakFree(m))
 }

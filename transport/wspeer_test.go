@@ -14,8 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // wsPeer is the server end of a WebSocket in tests: a fake server for framing and

@@ -56,7 +56,7 @@ func TestRequestManyMaxMessages(t *testing.T) {
 	assert.Empty(t, errs)
 	assert.Len(t, data, 3)
 	assert.Less(t, time.Since(start), 3*time.Second, "MaxMessages ends the loop without waiting for the timeout")
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 
 	// Without a limit, the total timeout (ctx) ends it normally, with all.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -64,7 +64,7 @@ func TestRequestManyMaxMessages(t *testing.T) {
 	data, errs = gather(nc.RequestMany(ctx, "many.max", nil))
 	assert.Empty(t, errs, "the total timeout is a normal end")
 	assert.ElementsMatch(t, []string{"0", "1", "2", "3", "4"}, data)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 func TestRequestManyRequestTimeoutDefault(t *testing.T) {
@@ -112,7 +112,7 @@ func TestRequestManyStallTimeout(t *testing.T) {
 	data, errs = gather(nc.RequestMany(testCtx(t, 5*time.Second), "many.slowfirst", nil, core.StallTimeout(100*time.Millisecond)))
 	assert.Empty(t, errs)
 	assert.Equal(t, []string{"0"}, data)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 func TestRequestManySentinel(t *testing.T) {
@@ -155,7 +155,7 @@ func TestRequestManySentinel(t *testing.T) {
 	}
 	require.Len(t, got, 1)
 	assert.Equal(t, "v", got[0].Header.Get("K"))
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 func TestRequestManyNoResponders(t *testing.T) {
@@ -168,7 +168,7 @@ func TestRequestManyNoResponders(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], core.ErrNoResponders)
 	assert.Less(t, time.Since(start), 3*time.Second)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 func TestRequestManyBreakEarly(t *testing.T) {
@@ -189,11 +189,11 @@ func TestRequestManyBreakEarly(t *testing.T) {
 	}
 	assert.Equal(t, 2, n)
 	assert.Less(t, time.Since(start), 3*time.Second)
-	assert.Equal(t, 0, nc.PendingRequests(), "breaking out ends the request")
+	assert.Equal(t, 0, nc.Stats().PendingRequests, "breaking out ends the request")
 	// The rest of the replies arrive for nobody, harmlessly.
 	flush(t, srv)
 	flush(t, nc)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 func TestRequestManyCancelAndClose(t *testing.T) {
@@ -218,7 +218,7 @@ func TestRequestManyCancelAndClose(t *testing.T) {
 	_, errs = gather(nc.RequestManyMsg(testCtx(t, time.Second), &core.Msg{Subject: "many.silent", Header: core.Header{"K": {"a\nb"}}}))
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], core.ErrBadHeader)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 
 	// Close while the loop waits.
 	time.AfterFunc(50*time.Millisecond, nc.Close)

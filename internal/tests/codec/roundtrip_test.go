@@ -1,9 +1,10 @@
-package codec
+package codec_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/starling-nats/starling/codec"
 	"io"
 	"strconv"
 	"testing"
@@ -23,8 +24,8 @@ var (
 	genValue   = rapid.StringMatching(`[!-~]([ -~]{0,18}[!-~])?`)
 )
 
-func genHeader(t *rapid.T) Header {
-	h := Header{}
+func genHeader(t *rapid.T) codec.Header {
+	h := codec.Header{}
 	for range rapid.IntRange(0, 5).Draw(t, "fields") {
 		h.Add(genKey.Draw(t, "key"), genValue.Draw(t, "value"))
 	}
@@ -51,25 +52,25 @@ func chunked(t *rapid.T, data []byte) io.Reader {
 	return &chunkReader{data: data, sizes: sizes}
 }
 
-var wideLimits = Limits{MaxControlLine: 1 << 16, MaxPayload: 1 << 20, MaxInfo: 1 << 20}
+var wideLimits = codec.Limits{MaxControlLine: 1 << 16, MaxPayload: 1 << 20, MaxInfo: 1 << 20}
 
 func TestRoundTripServerOps(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var wire []byte
 		var want []string
-		var infos []*ServerInfo
+		var infos []*codec.ServerInfo
 		for range rapid.IntRange(1, 12).Draw(t, "ops") {
 			switch rapid.IntRange(0, 6).Draw(t, "kind") {
 			case 0:
 				info := genInfo().Draw(t, "info")
-				wire = AppendInfo(wire, info)
+				wire = codec.AppendInfo(wire, info)
 				infos = append(infos, jsonNormal(t, info))
 				want = append(want, "INFO")
 			case 1, 2:
 				subj, sid := genToken.Draw(t, "subject"), rapid.Uint64().Draw(t, "sid")
 				reply := rapid.OneOf(rapid.Just(""), genToken).Draw(t, "reply")
 				payload := genPayload.Draw(t, "payload")
-				op := Op{Kind: OpMsg, Subject: []byte(subj), SID: []byte(strconv.FormatUint(sid, 10)), Payload: append([]byte{}, payload...)}
+				op := codec.Op{Kind: codec.OpMsg, Subject: []byte(subj), SID: []byte(strconv.FormatUint(sid, 10)), Payload: append([]byte{}, payload...)}
 				if reply != "" {
 					op.Reply = []byte(reply)
 				}
@@ -80,36 +81,36 @@ func TestRoundTripServerOps(t *testing.T) {
 					} else {
 						hdr = genHeader(t).Append(nil)
 					}
-					op.Kind, op.Header = OpHMsg, hdr
-					wire = AppendHMsg(wire, subj, sid, reply, hdr, payload)
+					op.Kind, op.Header = codec.OpHMsg, hdr
+					wire = codec.AppendHMsg(wire, subj, sid, reply, hdr, payload)
 				} else {
-					wire = AppendMsg(wire, subj, sid, reply, payload)
+					wire = codec.AppendMsg(wire, subj, sid, reply, payload)
 				}
-				want = append(want, describe(&op))
+				want = append(want, op.String())
 			case 3:
-				wire = AppendPing(wire)
+				wire = codec.AppendPing(wire)
 				want = append(want, "PING")
 			case 4:
-				wire = AppendPong(wire)
+				wire = codec.AppendPong(wire)
 				want = append(want, "PONG")
 			case 5:
-				wire = AppendOK(wire)
+				wire = codec.AppendOK(wire)
 				want = append(want, "+OK")
 			case 6:
 				text := genText.Draw(t, "err")
-				wire = AppendErr(wire, text)
-				want = append(want, describe(&Op{Kind: OpErr, Text: []byte(text)}))
+				wire = codec.AppendErr(wire, text)
+				want = append(want, (&codec.Op{Kind: codec.OpErr, Text: []byte(text)}).String())
 			}
 		}
-		r := NewReader(chunked(t, wire), wideLimits)
+		r := codec.NewReader(chunked(t, wire), wideLimits)
 		defer r.Release()
 		for i, w := range want {
 			op, err := r.Next()
 			if err != nil {
 				t.Fatalf("op %d: %v", i, err)
 			}
-			if op.Kind == OpInfo {
-				got, err := ParseInfo(op.Text)
+			if op.Kind == codec.OpInfo {
+				got, err := codec.ParseInfo(op.Text)
 				if err != nil {
 					t.Fatalf("op %d: %v", i, err)
 				}
@@ -119,11 +120,11 @@ func TestRoundTripServerOps(t *testing.T) {
 				infos = infos[1:]
 				continue
 			}
-			if got := describe(op); got != w {
+			if got := op.String(); got != w {
 				t.Fatalf("op %d:\n got %s\nwant %s", i, got, w)
 			}
-			if op.Kind == OpHMsg {
-				if _, err := ParseHeader(op.Header); err != nil {
+			if op.Kind == codec.OpHMsg {
+				if _, err := codec.ParseHeader(op.Header); err != nil {
 					t.Fatalf("op %d: header written by Header.Append does not parse: %v", i, err)
 				}
 			}
@@ -138,62 +139,62 @@ func TestRoundTripClientOps(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var wire []byte
 		var want []string
-		var connects []*ConnectOptions
+		var connects []*codec.ConnectOptions
 		for range rapid.IntRange(1, 12).Draw(t, "ops") {
 			switch rapid.IntRange(0, 6).Draw(t, "kind") {
 			case 0:
 				o := genConnect().Draw(t, "connect")
-				wire = AppendConnect(wire, o)
+				wire = codec.AppendConnect(wire, o)
 				connects = append(connects, jsonNormal(t, o))
 				want = append(want, "CONNECT")
 			case 1, 2:
 				subj := genToken.Draw(t, "subject")
 				reply := rapid.OneOf(rapid.Just(""), genToken).Draw(t, "reply")
 				payload := genPayload.Draw(t, "payload")
-				op := ClientOp{Kind: OpPub, Subject: []byte(subj), Payload: append([]byte{}, payload...)}
+				op := codec.ClientOp{Kind: codec.OpPub, Subject: []byte(subj), Payload: append([]byte{}, payload...)}
 				if reply != "" {
 					op.Reply = []byte(reply)
 				}
 				if rapid.Bool().Draw(t, "headers") {
 					hdr := genHeader(t).Append(nil)
-					op.Kind, op.Header = OpHPub, hdr
-					wire = AppendHPub(wire, subj, reply, hdr, payload)
+					op.Kind, op.Header = codec.OpHPub, hdr
+					wire = codec.AppendHPub(wire, subj, reply, hdr, payload)
 				} else {
-					wire = AppendPub(wire, subj, reply, payload)
+					wire = codec.AppendPub(wire, subj, reply, payload)
 				}
-				want = append(want, describeClient(&op))
+				want = append(want, op.String())
 			case 3:
 				subj := genToken.Draw(t, "subject")
 				queue := rapid.OneOf(rapid.Just(""), genToken).Draw(t, "queue")
 				sid := rapid.Uint64().Draw(t, "sid")
-				op := ClientOp{Kind: OpSub, Subject: []byte(subj), SID: []byte(strconv.FormatUint(sid, 10))}
+				op := codec.ClientOp{Kind: codec.OpSub, Subject: []byte(subj), SID: []byte(strconv.FormatUint(sid, 10))}
 				if queue != "" {
 					op.Queue = []byte(queue)
 				}
-				wire = AppendSub(wire, subj, queue, sid)
-				want = append(want, describeClient(&op))
+				wire = codec.AppendSub(wire, subj, queue, sid)
+				want = append(want, op.String())
 			case 4:
 				sid := rapid.Uint64().Draw(t, "sid")
 				max := rapid.IntRange(-5, 1<<40).Draw(t, "max")
-				wire = AppendUnsub(wire, sid, max)
-				want = append(want, describeClient(&ClientOp{Kind: OpUnsub, SID: []byte(strconv.FormatUint(sid, 10)), Max: max * boolInt(max > 0)}))
+				wire = codec.AppendUnsub(wire, sid, max)
+				want = append(want, (&codec.ClientOp{Kind: codec.OpUnsub, SID: []byte(strconv.FormatUint(sid, 10)), Max: max * boolInt(max > 0)}).String())
 			case 5:
-				wire = AppendPing(wire)
+				wire = codec.AppendPing(wire)
 				want = append(want, "PING")
 			case 6:
-				wire = AppendPong(wire)
+				wire = codec.AppendPong(wire)
 				want = append(want, "PONG")
 			}
 		}
-		r := NewClientReader(chunked(t, wire), wideLimits)
+		r := codec.NewClientReader(chunked(t, wire), wideLimits)
 		defer r.Release()
 		for i, w := range want {
 			op, err := r.Next()
 			if err != nil {
 				t.Fatalf("op %d: %v", i, err)
 			}
-			if op.Kind == OpConnect {
-				got, err := ParseConnect(op.Text)
+			if op.Kind == codec.OpConnect {
+				got, err := codec.ParseConnect(op.Text)
 				if err != nil {
 					t.Fatalf("op %d: %v", i, err)
 				}
@@ -203,7 +204,7 @@ func TestRoundTripClientOps(t *testing.T) {
 				connects = connects[1:]
 				continue
 			}
-			if got := describeClient(op); got != w {
+			if got := op.String(); got != w {
 				t.Fatalf("op %d:\n got %s\nwant %s", i, got, w)
 			}
 		}

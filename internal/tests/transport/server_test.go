@@ -1,4 +1,4 @@
-package transport
+package transport_test
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/starling-nats/starling/transport"
 	"io"
 	"net"
 	"net/netip"
@@ -35,11 +36,11 @@ type serverInfo struct {
 // rawNATS reads lines from a connection with a deadline.
 type rawNATS struct {
 	t  *testing.T
-	c  Conn
+	c  transport.Conn
 	br *bufio.Reader
 }
 
-func newRaw(t *testing.T, c Conn) *rawNATS {
+func newRaw(t *testing.T, c transport.Conn) *rawNATS {
 	return &rawNATS{t: t, c: c, br: bufio.NewReader(c)}
 }
 
@@ -104,14 +105,14 @@ func dialCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func mustAddr(t *testing.T, s string) Addr {
+func mustAddr(t *testing.T, s string) transport.Addr {
 	t.Helper()
-	a, err := ParseAddr(s)
+	a, err := transport.ParseAddr(s)
 	require.NoError(t, err)
 	return a
 }
 
-func dial(t *testing.T, d Dialer, addr Addr) Conn {
+func dial(t *testing.T, d transport.Dialer, addr transport.Addr) transport.Conn {
 	t.Helper()
 	c, err := d.Dial(dialCtx(t), addr)
 	require.NoError(t, err)
@@ -120,12 +121,12 @@ func dial(t *testing.T, d Dialer, addr Addr) Conn {
 }
 
 // natsHandshake does what core does: read INFO, decide on TLS, upgrade, CONNECT/PING/PONG.
-func natsHandshake(t *testing.T, c Conn, addr Addr, ts *TLSSettings) (Conn, error) {
+func natsHandshake(t *testing.T, c transport.Conn, addr transport.Addr, ts *transport.TLSSettings) (transport.Conn, error) {
 	t.Helper()
 	r := newRaw(t, c)
 	info := r.info()
-	_, secured := TLSConnectionState(c)
-	up, err := DecideTLS(TLSFacts{
+	_, secured := transport.TLSConnectionState(c)
+	up, err := transport.DecideTLS(transport.TLSFacts{
 		Secured: secured, WebSocket: addr.IsWebSocket(), AddrWantsTLS: addr.WantsTLS(),
 		OptionsWantTLS: ts != nil, ServerRequires: info.TLSRequired, ServerAvailable: info.TLSAvailable,
 	})
@@ -134,7 +135,7 @@ func natsHandshake(t *testing.T, c Conn, addr Addr, ts *TLSSettings) (Conn, erro
 	}
 	if up {
 		require.Zero(t, r.br.Buffered(), "nothing may follow INFO before the upgrade")
-		c, err = UpgradeTLS(dialCtx(t), c, ts.Config(addr.TLSServerName()))
+		c, err = transport.UpgradeTLS(dialCtx(t), c, ts.Config(addr.TLSServerName()))
 		if err != nil {
 			return nil, err
 		}
@@ -146,18 +147,18 @@ func natsHandshake(t *testing.T, c Conn, addr Addr, ts *TLSSettings) (Conn, erro
 func TestServerPlainTCP(t *testing.T) {
 	s := harness.RunServer(t)
 	addr := mustAddr(t, s.ClientURL())
-	c := dial(t, NewDialer(), addr)
+	c := dial(t, transport.NewDialer(), addr)
 	_, err := natsHandshake(t, c, addr, nil)
 	require.NoError(t, err)
-	_, secured := TLSConnectionState(c)
+	_, secured := transport.TLSConnectionState(c)
 	assert.False(t, secured)
 }
 
 func TestServerDialOptions(t *testing.T) {
 	s := harness.RunServer(t)
 	addr := mustAddr(t, s.ClientURL())
-	d := NewDialer(WithNoDelay(false), WithKeepAlive(-1), WithMultipathTCP(true),
-		WithLocalAddr(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 0)))
+	d := transport.NewDialer(transport.WithNoDelay(false), transport.WithKeepAlive(-1), transport.WithMultipathTCP(true),
+		transport.WithLocalAddr(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 0)))
 	c := dial(t, d, addr)
 	assert.Equal(t, "127.0.0.1", c.LocalAddr().(*net.TCPAddr).IP.String())
 	_, err := natsHandshake(t, c, addr, nil)
@@ -166,56 +167,56 @@ func TestServerDialOptions(t *testing.T) {
 
 func TestServerTLSUpgrade(t *testing.T) {
 	s := harness.RunServer(t, harness.WithTLS())
-	ts, err := NewTLSSettings(WithRootCAPEM(s.TLS().CAPEM))
+	ts, err := transport.NewTLSSettings(transport.WithRootCAPEM(s.TLS().CAPEM))
 	require.NoError(t, err)
 	for _, url := range []string{s.ClientURL(), strings.Replace(s.ClientURL(), "nats://", "tls://", 1)} {
 		addr := mustAddr(t, url)
-		c := dial(t, NewDialer(WithTLS(ts)), addr)
+		c := dial(t, transport.NewDialer(transport.WithTLS(ts)), addr)
 		tc, err := natsHandshake(t, c, addr, ts)
 		require.NoError(t, err, url)
-		state, ok := TLSConnectionState(tc)
+		state, ok := transport.TLSConnectionState(tc)
 		require.True(t, ok, "upgraded")
 		assert.NotEmpty(t, state.VerifiedChains, "verified against the IP address")
 	}
 	// Verification uses the configured host for an address learned as an IP.
 	learned := mustAddr(t, s.ClientURL())
 	learned.ServerName = "localhost"
-	c := dial(t, NewDialer(), learned)
+	c := dial(t, transport.NewDialer(), learned)
 	tc, err := natsHandshake(t, c, learned, ts)
 	require.NoError(t, err)
-	state, _ := TLSConnectionState(tc)
+	state, _ := transport.TLSConnectionState(tc)
 	assert.Equal(t, "localhost", state.ServerName)
 }
 
 func TestServerTLSFromFiles(t *testing.T) {
 	s := harness.RunServer(t, harness.WithTLS(harness.TLSVerifyClients()))
 	m := s.TLS()
-	ts, err := NewTLSSettings(WithRootCAFiles(m.CAFile), WithClientCertFiles(m.ClientCertFile, m.ClientKeyFile))
+	ts, err := transport.NewTLSSettings(transport.WithRootCAFiles(m.CAFile), transport.WithClientCertFiles(m.ClientCertFile, m.ClientKeyFile))
 	require.NoError(t, err)
 	addr := mustAddr(t, s.ClientURL())
-	_, err = natsHandshake(t, dial(t, NewDialer(), addr), addr, ts)
+	_, err = natsHandshake(t, dial(t, transport.NewDialer(), addr), addr, ts)
 	require.NoError(t, err)
 }
 
 func TestServerTLSHandshakeFirst(t *testing.T) {
 	s := harness.RunServer(t, harness.WithTLS(harness.TLSHandshakeFirst()))
-	ts, err := NewTLSSettings(WithRootCAs(s.TLS().CAPool), WithHandshakeFirst())
+	ts, err := transport.NewTLSSettings(transport.WithRootCAs(s.TLS().CAPool), transport.WithHandshakeFirst())
 	require.NoError(t, err)
 	addr := mustAddr(t, strings.Replace(s.ClientURL(), "nats://", "tls://", 1))
-	c := dial(t, NewDialer(WithTLS(ts)), addr)
-	_, secured := TLSConnectionState(c)
+	c := dial(t, transport.NewDialer(transport.WithTLS(ts)), addr)
+	_, secured := transport.TLSConnectionState(c)
 	require.True(t, secured, "TLS before the first byte from the server")
 	_, err = natsHandshake(t, c, addr, ts)
 	require.NoError(t, err)
 
 	// A handshake-first client facing a server that sends INFO first: named, not hung.
 	plain := harness.RunServer(t, harness.WithTLS())
-	ts2, err := NewTLSSettings(WithRootCAs(plain.TLS().CAPool), WithHandshakeFirst())
+	ts2, err := transport.NewTLSSettings(transport.WithRootCAs(plain.TLS().CAPool), transport.WithHandshakeFirst())
 	require.NoError(t, err)
-	_, err = NewDialer(WithTLS(ts2)).Dial(dialCtx(t), mustAddr(t, plain.ClientURL()))
-	var te *TLSError
+	_, err = transport.NewDialer(transport.WithTLS(ts2)).Dial(dialCtx(t), mustAddr(t, plain.ClientURL()))
+	var te *transport.TLSError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, TLSPlaintextServer, te.Failure, "%v", err)
+	assert.Equal(t, transport.TLSPlaintextServer, te.Failure, "%v", err)
 }
 
 func TestServerTLSClientCertificate(t *testing.T) {
@@ -223,72 +224,72 @@ func TestServerTLSClientCertificate(t *testing.T) {
 	m := s.TLS()
 	addr := mustAddr(t, s.ClientURL())
 
-	for name, opt := range map[string]TLSOption{
-		"pem":      WithClientCertPEM(m.ClientCertPEM, m.ClientKeyPEM),
-		"cert":     WithClientCert(m.ClientCert),
-		"callback": WithClientCertFunc(func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &m.ClientCert, nil }),
+	for name, opt := range map[string]transport.TLSOption{
+		"pem":      transport.WithClientCertPEM(m.ClientCertPEM, m.ClientKeyPEM),
+		"cert":     transport.WithClientCert(m.ClientCert),
+		"callback": transport.WithClientCertFunc(func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &m.ClientCert, nil }),
 	} {
-		ts, err := NewTLSSettings(WithRootCAs(m.CAPool), opt)
+		ts, err := transport.NewTLSSettings(transport.WithRootCAs(m.CAPool), opt)
 		require.NoError(t, err)
-		_, err = natsHandshake(t, dial(t, NewDialer(), addr), addr, ts)
+		_, err = natsHandshake(t, dial(t, transport.NewDialer(), addr), addr, ts)
 		require.NoError(t, err, name)
 	}
 
 	// Without a certificate the server refuses: under TLS 1.3 its alert comes with
 	// the first read after the handshake.
-	ts, err := NewTLSSettings(WithRootCAs(m.CAPool))
+	ts, err := transport.NewTLSSettings(transport.WithRootCAs(m.CAPool))
 	require.NoError(t, err)
-	_, err = natsHandshake(t, dial(t, NewDialer(), addr), addr, ts)
+	_, err = natsHandshake(t, dial(t, transport.NewDialer(), addr), addr, ts)
 	require.Error(t, err)
 	var remote *net.OpError
 	require.ErrorAs(t, err, &remote)
 	assert.Equal(t, "remote error", remote.Op)
 	assert.Contains(t, err.Error(), "certificate required")
-	te := TLSErrorFrom(err, "127.0.0.1")
+	te := transport.TLSErrorFrom(err, "127.0.0.1")
 	require.NotNil(t, te, "the read error is named as a TLS failure")
-	assert.Equal(t, TLSRejectedByServer, te.Failure)
+	assert.Equal(t, transport.TLSRejectedByServer, te.Failure)
 }
 
 func TestServerTLSVerificationFailures(t *testing.T) {
 	s := harness.RunServer(t, harness.WithTLS())
 	addr := mustAddr(t, s.ClientURL())
 
-	wrongCA, err := NewTLSSettings(WithRootCAs(newTestCA(t).pool))
+	wrongCA, err := transport.NewTLSSettings(transport.WithRootCAs(newTestCA(t).pool))
 	require.NoError(t, err)
-	_, err = natsHandshake(t, dial(t, NewDialer(), addr), addr, wrongCA)
-	var te *TLSError
+	_, err = natsHandshake(t, dial(t, transport.NewDialer(), addr), addr, wrongCA)
+	var te *transport.TLSError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, TLSUnknownAuthority, te.Failure)
+	assert.Equal(t, transport.TLSUnknownAuthority, te.Failure)
 	var unknown x509.UnknownAuthorityError
 	assert.ErrorAs(t, err, &unknown)
 	assert.Contains(t, err.Error(), "unknown authority")
 
-	wrongName, err := NewTLSSettings(WithRootCAs(s.TLS().CAPool), WithServerName("nats.example.com"))
+	wrongName, err := transport.NewTLSSettings(transport.WithRootCAs(s.TLS().CAPool), transport.WithServerName("nats.example.com"))
 	require.NoError(t, err)
-	_, err = natsHandshake(t, dial(t, NewDialer(), addr), addr, wrongName)
+	_, err = natsHandshake(t, dial(t, transport.NewDialer(), addr), addr, wrongName)
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, TLSHostnameMismatch, te.Failure)
+	assert.Equal(t, transport.TLSHostnameMismatch, te.Failure)
 	var hostname x509.HostnameError
 	assert.ErrorAs(t, err, &hostname)
 }
 
 func TestServerTLSWantedButNotOffered(t *testing.T) {
 	s := harness.RunServer(t) // no TLS
-	ts, err := NewTLSSettings()
+	ts, err := transport.NewTLSSettings()
 	require.NoError(t, err)
 	for _, tt := range []struct {
 		url string
-		ts  *TLSSettings
+		ts  *transport.TLSSettings
 	}{
 		{strings.Replace(s.ClientURL(), "nats://", "tls://", 1), nil},
 		{s.ClientURL(), ts},
 	} {
 		addr := mustAddr(t, tt.url)
-		_, err := natsHandshake(t, dial(t, NewDialer(), addr), addr, tt.ts)
-		assert.ErrorIs(t, err, ErrTLSUnavailable, "never a plaintext fallback")
-		var te *TLSError
+		_, err := natsHandshake(t, dial(t, transport.NewDialer(), addr), addr, tt.ts)
+		assert.ErrorIs(t, err, transport.ErrTLSUnavailable, "never a plaintext fallback")
+		var te *transport.TLSError
 		require.ErrorAs(t, err, &te)
-		assert.Equal(t, TLSNotOffered, te.Failure)
+		assert.Equal(t, transport.TLSNotOffered, te.Failure)
 	}
 }
 
@@ -296,7 +297,7 @@ func TestServerWebSocket(t *testing.T) {
 	s := harness.RunServer(t, harness.WithWebSocket())
 	require.True(t, strings.HasPrefix(s.WebSocketURL(), "ws://"))
 	addr := mustAddr(t, s.WebSocketURL()+"/some/path")
-	c := dial(t, NewDialer(WithWebSocket(WebSocketHeader("Origin", "http://127.0.0.1"))), addr)
+	c := dial(t, transport.NewDialer(transport.WithWebSocket(transport.WebSocketHeader("Origin", "http://127.0.0.1"))), addr)
 	_, err := natsHandshake(t, c, addr, nil)
 	require.NoError(t, err)
 	pubSubEcho(t, c, 64<<10)
@@ -305,11 +306,11 @@ func TestServerWebSocket(t *testing.T) {
 func TestServerWebSocketTLS(t *testing.T) {
 	s := harness.RunServer(t, harness.WithWebSocket(harness.WSTLS()))
 	require.True(t, strings.HasPrefix(s.WebSocketURL(), "wss://"))
-	ts, err := NewTLSSettings(WithRootCAs(s.TLS().CAPool))
+	ts, err := transport.NewTLSSettings(transport.WithRootCAs(s.TLS().CAPool))
 	require.NoError(t, err)
 	addr := mustAddr(t, s.WebSocketURL())
-	c := dial(t, NewDialer(WithTLS(ts)), addr)
-	state, ok := TLSConnectionState(c)
+	c := dial(t, transport.NewDialer(transport.WithTLS(ts)), addr)
+	state, ok := transport.TLSConnectionState(c)
 	require.True(t, ok, "wss runs TLS below the WebSocket")
 	assert.True(t, state.HandshakeComplete)
 	_, err = natsHandshake(t, c, addr, ts) // INFO says tls_required; no in-protocol upgrade
@@ -317,19 +318,19 @@ func TestServerWebSocketTLS(t *testing.T) {
 	pubSubEcho(t, c, 64<<10)
 
 	// The wrong CA is named for wss too.
-	wrong, err := NewTLSSettings(WithRootCAs(newTestCA(t).pool))
+	wrong, err := transport.NewTLSSettings(transport.WithRootCAs(newTestCA(t).pool))
 	require.NoError(t, err)
-	_, err = NewDialer(WithTLS(wrong)).Dial(dialCtx(t), addr)
-	var te *TLSError
+	_, err = transport.NewDialer(transport.WithTLS(wrong)).Dial(dialCtx(t), addr)
+	var te *transport.TLSError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, TLSUnknownAuthority, te.Failure)
+	assert.Equal(t, transport.TLSUnknownAuthority, te.Failure)
 }
 
 func TestServerWebSocketCompression(t *testing.T) {
 	s := harness.RunServer(t, harness.WithWebSocket(harness.WSCompression()))
 	addr := mustAddr(t, s.WebSocketURL())
-	c := dial(t, NewDialer(WithWebSocket(WebSocketCompression(true))), addr)
-	require.True(t, c.(*wsConn).compress, "the server accepted permessage-deflate")
+	c := dial(t, transport.NewDialer(transport.WithWebSocket(transport.WebSocketCompression(true))), addr)
+	require.True(t, wsState(t, c).Compressed, "the server accepted permessage-deflate")
 	_, err := natsHandshake(t, c, addr, nil)
 	require.NoError(t, err)
 	pubSubEcho(t, c, 256<<10) // compressed frames both ways
@@ -337,8 +338,8 @@ func TestServerWebSocketCompression(t *testing.T) {
 	// Offered to a server without compression: declined, runs uncompressed.
 	plain := harness.RunServer(t, harness.WithWebSocket())
 	addr = mustAddr(t, plain.WebSocketURL())
-	c = dial(t, NewDialer(WithWebSocket(WebSocketCompression(true))), addr)
-	assert.False(t, c.(*wsConn).compress)
+	c = dial(t, transport.NewDialer(transport.WithWebSocket(transport.WebSocketCompression(true))), addr)
+	assert.False(t, wsState(t, c).Compressed)
 	_, err = natsHandshake(t, c, addr, nil)
 	require.NoError(t, err)
 }
@@ -346,8 +347,8 @@ func TestServerWebSocketCompression(t *testing.T) {
 func TestServerWebSocketNoMasking(t *testing.T) {
 	s := harness.RunServer(t, harness.WithWebSocket())
 	addr := mustAddr(t, s.WebSocketURL())
-	c := dial(t, NewDialer(WithWebSocket(WebSocketNoMasking(true))), addr)
-	assert.False(t, c.(*wsConn).mask, "nats-server accepts unmasked frames when asked")
+	c := dial(t, transport.NewDialer(transport.WithWebSocket(transport.WebSocketNoMasking(true))), addr)
+	assert.False(t, wsState(t, c).Masked, "nats-server accepts unmasked frames when asked")
 	_, err := natsHandshake(t, c, addr, nil)
 	require.NoError(t, err)
 	pubSubEcho(t, c, 1<<10)
@@ -356,7 +357,7 @@ func TestServerWebSocketNoMasking(t *testing.T) {
 func TestServerWebSocketClosedByServer(t *testing.T) {
 	s := harness.RunServer(t, harness.WithWebSocket(), harness.WithToken("right"))
 	addr := mustAddr(t, s.WebSocketURL())
-	c := dial(t, NewDialer(), addr)
+	c := dial(t, transport.NewDialer(), addr)
 	r := newRaw(t, c)
 	r.info()
 	require.NoError(t, r.write("CONNECT {\"verbose\":false,\"auth_token\":\"wrong\"}\r\nPING\r\n"))
@@ -368,7 +369,7 @@ func TestServerWebSocketClosedByServer(t *testing.T) {
 		lines = append(lines, l)
 	}
 	assert.Contains(t, strings.Join(lines, ""), "Authorization Violation")
-	var ce *CloseError
+	var ce *transport.CloseError
 	require.ErrorAs(t, err, &ce, "the server's close frame says why: %v", err)
 	assert.ErrorIs(t, err, io.EOF)
 	assert.NotZero(t, ce.Code)
@@ -384,7 +385,7 @@ func TestServerIPv6(t *testing.T) {
 	s := harness.RunServer(t, harness.WithConfig(fmt.Sprintf("listen: \"[::1]:%d\"\n", port)))
 	_ = s
 	addr := mustAddr(t, fmt.Sprintf("nats://[::1]:%d", port))
-	c := dial(t, NewDialer(), addr)
+	c := dial(t, transport.NewDialer(), addr)
 	assert.Equal(t, "::1", c.RemoteAddr().(*net.TCPAddr).IP.String())
 	_, err = natsHandshake(t, c, addr, nil)
 	require.NoError(t, err)
@@ -395,14 +396,14 @@ func TestServerDialErrors(t *testing.T) {
 	require.NoError(t, err)
 	closedPort := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	_, err = NewDialer().Dial(dialCtx(t), mustAddr(t, "nats://u:secret@"+closedPort))
+	_, err = transport.NewDialer().Dial(dialCtx(t), mustAddr(t, "nats://u:secret@"+closedPort))
 	var op *net.OpError
 	require.ErrorAs(t, err, &op)
 	assert.NotContains(t, err.Error(), "secret")
 	assert.Contains(t, err.Error(), "transport: dial nats://"+closedPort)
 
-	_, err = NewDialer().Dial(dialCtx(t), Addr{Scheme: "http", Host: "h", Port: "1"})
-	assert.ErrorIs(t, err, ErrUnsupportedScheme)
+	_, err = transport.NewDialer().Dial(dialCtx(t), transport.Addr{Scheme: "http", Host: "h", Port: "1"})
+	assert.ErrorIs(t, err, transport.ErrUnsupportedScheme)
 
 	// A listener that accepts and never answers the WebSocket handshake: the context
 	// bounds the dial.
@@ -419,7 +420,7 @@ func TestServerDialErrors(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err = NewDialer().Dial(ctx, mustAddr(t, "ws://"+ln.Addr().String()))
+	_, err = transport.NewDialer().Dial(ctx, mustAddr(t, "ws://"+ln.Addr().String()))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	if c := <-accepted; c != nil {
 		c.Close()
@@ -428,7 +429,7 @@ func TestServerDialErrors(t *testing.T) {
 
 // pubSubEcho subscribes and publishes size bytes of compressible text to itself on
 // the same connection, and reads the MSG back intact.
-func pubSubEcho(t *testing.T, c Conn, size int) {
+func pubSubEcho(t *testing.T, c transport.Conn, size int) {
 	t.Helper()
 	payload := bytes.Repeat([]byte("0123456789abcdef"), size/16)
 	r := newRaw(t, c)
@@ -445,14 +446,14 @@ func pubSubEcho(t *testing.T, c Conn, size int) {
 }
 
 // faulty dials the server through a FaultDialer and completes the NATS handshake.
-func faulty(t *testing.T, s *harness.Server, seed int64) (*FaultConn, *rawNATS) {
+func faulty(t *testing.T, s *harness.Server, seed int64) (*transport.FaultConn, *rawNATS) {
 	t.Helper()
-	fd := NewFaultDialer(NewDialer(), seed)
+	fd := transport.NewFaultDialer(transport.NewDialer(), seed)
 	addr := mustAddr(t, s.ClientURL())
 	c := dial(t, fd, addr)
 	_, err := natsHandshake(t, c, addr, nil)
 	require.NoError(t, err)
-	return c.(*FaultConn), newRaw(t, c)
+	return c.(*transport.FaultConn), newRaw(t, c)
 }
 
 func TestServerFaults(t *testing.T) {
@@ -461,9 +462,9 @@ func TestServerFaults(t *testing.T) {
 	t.Run("cut", func(t *testing.T) {
 		f, r := faulty(t, s, 1)
 		f.Cut()
-		assert.ErrorIs(t, r.write("PING\r\n"), ErrCut)
+		assert.ErrorIs(t, r.write("PING\r\n"), transport.ErrCut)
 		_, err := r.line()
-		assert.ErrorIs(t, err, ErrCut)
+		assert.ErrorIs(t, err, transport.ErrCut)
 	})
 	t.Run("blackhole", func(t *testing.T) {
 		f, r := faulty(t, s, 1)
@@ -506,9 +507,9 @@ func TestServerFaults(t *testing.T) {
 	})
 	t.Run("corrupt under TLS", func(t *testing.T) {
 		ts := harness.RunServer(t, harness.WithTLS())
-		settings, err := NewTLSSettings(WithRootCAs(ts.TLS().CAPool))
+		settings, err := transport.NewTLSSettings(transport.WithRootCAs(ts.TLS().CAPool))
 		require.NoError(t, err)
-		fd := NewFaultDialer(NewDialer(), 1)
+		fd := transport.NewFaultDialer(transport.NewDialer(), 1)
 		addr := mustAddr(t, ts.ClientURL())
 		c := dial(t, fd, addr)
 		tc, err := natsHandshake(t, c, addr, settings)
@@ -534,12 +535,12 @@ func TestServerFaults(t *testing.T) {
 		require.NoError(t, r.pong())
 	})
 	t.Run("dialer", func(t *testing.T) {
-		fd := NewFaultDialer(NewDialer(), 1)
-		fd.FailDials(ErrDialRefused)
+		fd := transport.NewFaultDialer(transport.NewDialer(), 1)
+		fd.FailDials(transport.ErrDialRefused)
 		_, err := fd.Dial(dialCtx(t), mustAddr(t, s.ClientURL()))
-		assert.ErrorIs(t, err, ErrDialRefused)
+		assert.ErrorIs(t, err, transport.ErrDialRefused)
 		fd.FailDials(nil)
-		fd.OnDial(func(f *FaultConn) { f.Blackhole() })
+		fd.OnDial(func(f *transport.FaultConn) { f.Blackhole() })
 		c := dial(t, fd, mustAddr(t, s.ClientURL()))
 		require.NoError(t, c.SetReadDeadline(time.Now().Add(100*time.Millisecond)))
 		_, err = c.Read(make([]byte, 1))

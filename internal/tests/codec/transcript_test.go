@@ -29,13 +29,14 @@ import (
 //	go test ./codec -run TestLiveTranscripts -update
 //
 // Each session is stored as <name>.raw (server bytes), <name>.ops (one
-// decoded op per line, as DescribeOp renders it), and for the client side
+// decoded op per line, as Op.String renders it), and for the client side
 // <name>-client.raw/.ops (the bytes the script sent, decoded by
 // ClientReader).
 
 var update = flag.Bool("update", false, "rewrite testdata/transcripts from a live nats-server")
 
-const transcriptDir = "testdata/transcripts"
+// The transcripts live beside the codec they describe; the fuzz corpus reads them too.
+const transcriptDir = "../../../codec/testdata/transcripts"
 
 // session is one scripted conversation with a server.
 type session struct {
@@ -124,7 +125,7 @@ var sessions = []session{
 			}
 			var got []string
 			for i := range ops {
-				got = append(got, codec.DescribeOp(&ops[i]))
+				got = append(got, ops[i].String())
 			}
 			for _, w := range want {
 				assert.Contains(t, got, w)
@@ -213,7 +214,7 @@ var sessions = []session{
 		check: func(t *testing.T, ops []codec.Op) {
 			var got []string
 			for i := range ops {
-				got = append(got, codec.DescribeOp(&ops[i]))
+				got = append(got, ops[i].String())
 			}
 			assert.Contains(t, got, "+OK")
 			assert.Contains(t, got, `MSG subject="v" sid="1" reply=nil payload="hi"`)
@@ -298,7 +299,7 @@ func decodeClient(t *testing.T, src io.Reader) []codec.ClientOp {
 func describeAllClient(ops []codec.ClientOp) []string {
 	out := make([]string, len(ops))
 	for i := range ops {
-		out[i] = codec.DescribeClientOp(&ops[i])
+		out[i] = ops[i].String()
 	}
 	return out
 }
@@ -306,7 +307,7 @@ func describeAllClient(ops []codec.ClientOp) []string {
 func describeAll(ops []codec.Op) []string {
 	out := make([]string, len(ops))
 	for i := range ops {
-		out[i] = codec.DescribeOp(&ops[i])
+		out[i] = ops[i].String()
 	}
 	return out
 }
@@ -392,7 +393,7 @@ func sameServerOps(t *testing.T, want []codec.Op, src io.Reader) bool {
 		w := &want[i]
 		if op.Kind != w.Kind || !sameBytes(op.Subject, w.Subject) || !sameBytes(op.SID, w.SID) || !sameBytes(op.Reply, w.Reply) ||
 			!sameBytes(op.Header, w.Header) || !sameBytes(op.Payload, w.Payload) || !sameBytes(op.Text, w.Text) {
-			t.Logf("op %d: got %s, want %s", i, codec.DescribeOp(op), codec.DescribeOp(w))
+			t.Logf("op %d: got %s, want %s", i, op.String(), w.String())
 			return false
 		}
 	}
@@ -413,7 +414,7 @@ func sameClientOps(t *testing.T, want []codec.ClientOp, src io.Reader) bool {
 		if op.Kind != w.Kind || !sameBytes(op.Subject, w.Subject) || !sameBytes(op.Reply, w.Reply) || !sameBytes(op.Queue, w.Queue) ||
 			!sameBytes(op.SID, w.SID) || op.Max != w.Max || !sameBytes(op.Header, w.Header) || !sameBytes(op.Payload, w.Payload) ||
 			!sameBytes(op.Text, w.Text) {
-			t.Logf("op %d: got %s, want %s", i, codec.DescribeClientOp(op), codec.DescribeClientOp(w))
+			t.Logf("op %d: got %s, want %s", i, op.String(), w.String())
 			return false
 		}
 	}
@@ -429,6 +430,6 @@ func splitReader(data []byte, at int) io.Reader {
 func Example_transcriptFormat() {
 	// The .ops files hold one op per line in this form.
 	op := codec.Op{Kind: codec.OpMsg, Subject: []byte("foo"), SID: []byte("1"), Payload: []byte("hi")}
-	fmt.Println(codec.DescribeOp(&op))
+	fmt.Println(op.String())
 	// Output: MSG subject="foo" sid="1" reply=nil payload="hi"
 }

@@ -1,9 +1,10 @@
-package transport
+package transport_test
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/starling-nats/starling/transport"
 	"io"
 	"sync"
 	"syscall"
@@ -31,13 +32,13 @@ func benchSizeName(n int) string {
 // benchServers starts one server for tcp and ws, one for tls and wss.
 type benchServers struct {
 	plain, secure *harness.Server
-	tls           *TLSSettings
+	tls           *transport.TLSSettings
 }
 
 func startBenchServers(b *testing.B) *benchServers {
 	plain := harness.RunServer(b, harness.WithProcess(), harness.WithWebSocket(), harness.WithMaxPayload(8<<20))
 	secure := harness.RunServer(b, harness.WithProcess(), harness.WithTLS(), harness.WithWebSocket(harness.WSTLS()), harness.WithMaxPayload(8<<20))
-	ts, err := NewTLSSettings(WithRootCAs(secure.TLS().CAPool))
+	ts, err := transport.NewTLSSettings(transport.WithRootCAs(secure.TLS().CAPool))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +49,7 @@ var benchTransports = []string{"tcp", "tls", "ws", "wss"}
 
 // conn dials the transport, runs the NATS handshake (with the TLS upgrade for tls)
 // and subscribes to "s".
-func (s *benchServers) conn(b *testing.B, kind string) Conn {
+func (s *benchServers) conn(b *testing.B, kind string) transport.Conn {
 	var url string
 	switch kind {
 	case "tcp":
@@ -60,13 +61,13 @@ func (s *benchServers) conn(b *testing.B, kind string) Conn {
 	case "wss":
 		url = s.secure.WebSocketURL()
 	}
-	addr, err := ParseAddr(url)
+	addr, err := transport.ParseAddr(url)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := NewDialer(WithTLS(s.tls)).Dial(ctx, addr)
+	c, err := transport.NewDialer(transport.WithTLS(s.tls)).Dial(ctx, addr)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func (s *benchServers) conn(b *testing.B, kind string) Conn {
 		b.Fatal(err)
 	}
 	if kind == "tls" {
-		if c, err = UpgradeTLS(ctx, c, s.tls.Config(addr.TLSServerName())); err != nil {
+		if c, err = transport.UpgradeTLS(ctx, c, s.tls.Config(addr.TLSServerName())); err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { c.Close() })
@@ -149,7 +150,7 @@ func BenchmarkStream(b *testing.B) {
 }
 
 // benchStream reports MB/s of payload (size bytes per message), like BenchmarkRoundTrip.
-func benchStream(b *testing.B, c Conn, msg []byte, want, size int) {
+func benchStream(b *testing.B, c transport.Conn, msg []byte, want, size int) {
 	const window = 64
 	credits := make(chan struct{}, window)
 	for range window {
@@ -194,7 +195,7 @@ func benchStream(b *testing.B, c Conn, msg []byte, want, size int) {
 func BenchmarkPipe(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(benchSizeName(size), func(b *testing.B) {
-			a, p := NewPipe(WithPipeBuffer(128 << 10))
+			a, p := transport.NewPipe(transport.WithPipeBuffer(128 << 10))
 			defer a.Close()
 			defer p.Close()
 			msg := bytes.Repeat([]byte{'x'}, size)
@@ -208,19 +209,6 @@ func BenchmarkPipe(b *testing.B) {
 				if _, err := io.ReadFull(p, buf); err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-	}
-}
-
-// BenchmarkMask measures the WebSocket masking pass, which every client frame pays.
-func BenchmarkMask(b *testing.B) {
-	for _, size := range benchSizes {
-		b.Run(benchSizeName(size), func(b *testing.B) {
-			p := make([]byte, size)
-			b.SetBytes(int64(size))
-			for b.Loop() {
-				maskBytes(0x12345678, p)
 			}
 		})
 	}

@@ -38,7 +38,7 @@ func TestRequestReply(t *testing.T) {
 	r, err := nc.Request(ctx, "echo", []byte("hi"))
 	require.NoError(t, err)
 	assert.Equal(t, "re:hi", string(r.Data))
-	assert.Equal(t, 0, nc.PendingRequests(), "entry removed on reply")
+	assert.Equal(t, 0, nc.Stats().PendingRequests, "entry removed on reply")
 	assert.Equal(t, 0, nc.NumSubscriptions(), "the shared inbox is not a user subscription")
 
 	h := core.Header{}
@@ -50,7 +50,7 @@ func TestRequestReply(t *testing.T) {
 	assert.Equal(t, "re:hdr", string(r.Data))
 	assert.Equal(t, "t-1", r.Header.Get("Trace"))
 	assert.Equal(t, []string{"a", "b"}, r.Header.Values("Multi"))
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 
 	// Many at once, each gets its own answer.
 	var wg sync.WaitGroup
@@ -65,7 +65,7 @@ func TestRequestReply(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 func TestRequestNoResponders(t *testing.T) {
@@ -82,7 +82,7 @@ func TestRequestNoResponders(t *testing.T) {
 	_, err = nc.Request(ctx, "nobody", nil, core.UniqueInbox())
 	assert.ErrorIs(t, err, core.ErrNoResponders)
 	assert.Less(t, time.Since(start), 3*time.Second)
-	assert.Equal(t, 0, nc.PendingRequests(), "entry removed on no responders")
+	assert.Equal(t, 0, nc.Stats().PendingRequests, "entry removed on no responders")
 }
 
 func TestRequestTimeoutAndCancel(t *testing.T) {
@@ -100,13 +100,13 @@ func TestRequestTimeoutAndCancel(t *testing.T) {
 	_, err = nc.Request(ctx, "silent", nil)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 3*time.Second)
-	assert.Equal(t, 0, nc.PendingRequests(), "entry removed on timeout")
+	assert.Equal(t, 0, nc.Stats().PendingRequests, "entry removed on timeout")
 
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel2)
 	_, err = nc.Request(ctx2, "silent", nil)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 0, nc.PendingRequests(), "entry removed on cancel")
+	assert.Equal(t, 0, nc.Stats().PendingRequests, "entry removed on cancel")
 
 	// No deadline on ctx: the connection's request timeout applies.
 	start = time.Now()
@@ -118,7 +118,7 @@ func TestRequestTimeoutAndCancel(t *testing.T) {
 
 	_, err = nc.Request(ctx, "silent", nil, core.UniqueInbox())
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 // TestRequestManyTimeoutsLeaveNothing runs 100 000 requests that all time
@@ -169,7 +169,7 @@ func TestRequestManyTimeoutsLeaveNothing(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, workers*each, timeouts)
-	assert.Equal(t, 0, nc.PendingRequests(), "100 000 timed-out requests left entries behind")
+	assert.Equal(t, 0, nc.Stats().PendingRequests, "100 000 timed-out requests left entries behind")
 	// They were all sent: the server saw every one.
 	flush(t, nc)
 	assert.Equal(t, uint64(workers*each), nc.Stats().OutMsgs)
@@ -192,7 +192,7 @@ func TestRequestManyTimeoutsLeaveNothing(t *testing.T) {
 	flush(t, late)
 	time.Sleep(150 * time.Millisecond) // the late replies arrive
 	flush(t, nc)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 	r, err := nc.Request(testCtx(t, 5*time.Second), "late", nil)
 	require.NoError(t, err, "the shared inbox still works")
 	assert.Equal(t, "too late", string(r.Data))
@@ -233,7 +233,7 @@ func TestRequestUniqueInbox(t *testing.T) {
 	ci := serverConnNamed(t, sys, "unique-requester")
 	assert.Equal(t, uint32(1), ci.NumSubs, "subscriptions left on the server: %v", ci.Subs)
 	assert.Equal(t, 0, nc.NumSubscriptions())
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }
 
 func TestRequestInboxPrefix(t *testing.T) {
@@ -265,7 +265,7 @@ func TestRequestErrors(t *testing.T) {
 	assert.ErrorIs(t, err, core.ErrBadSubject)
 	_, err = nc.Request(ctx, "bad.*", nil, core.UniqueInbox())
 	assert.ErrorIs(t, err, core.ErrBadSubject)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 
 	// Close while a request waits: it ends with ErrConnectionClosed.
 	_, err = nc.SubscribeSync("silent")
@@ -284,5 +284,5 @@ func TestRequestErrors(t *testing.T) {
 	assert.ErrorIs(t, err, core.ErrConnectionClosed)
 	_, err = nc.Request(ctx, "x", nil, core.UniqueInbox())
 	assert.ErrorIs(t, err, core.ErrConnectionClosed)
-	assert.Equal(t, 0, nc.PendingRequests())
+	assert.Equal(t, 0, nc.Stats().PendingRequests)
 }

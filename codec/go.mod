@@ -1,0 +1,3 @@
+module github.com/starling-nats/starling/codec
+
+go 1.26.0
