@@ -83,10 +83,6 @@ type Op struct {
 // HeaderView returns o.Header as a HeaderView; it does not copy.
 func (o *Op) HeaderView() HeaderView { return HeaderView(o.Header) }
 
-func (o *Op) reset(k OpKind) {
-	*o = Op{Kind: k}
-}
-
 // ParseSID parses a subscription id token as a decimal uint64. It reports false
 // for an empty token, a non-digit byte, or a value beyond the uint64 range.
 func ParseSID(b []byte) (uint64, bool) {
