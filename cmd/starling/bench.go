@@ -3,24 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nuid"
+	"github.com/spf13/cobra"
 )
-
-func init() {
-	register(command{
-		name:    "bench",
-		summary: "benchmark publish, publish→subscribe and request/reply",
-		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			return benchCommand(ctx, osStdio(stdout, stderr), args)
-		},
-	})
-}
 
 // Defaults of bench, sized so that the whole default run takes about ten
 // seconds on two cores against the embedded server.
@@ -86,56 +76,60 @@ type benchConfig struct {
 
 func (c *benchConfig) runs(section string) bool { return slices.Contains(c.sections, section) }
 
+func newBenchCommand(g *globals) *cobra.Command {
+	cfg := &benchConfig{}
+	var only string
+	var showProgress bool
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "benchmark publish, publish→subscribe and request/reply",
+		Long:  benchAbout,
+		Args:  exactArgs(0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return benchCommand(cmd, g, cfg, only, showProgress)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Int64Var(&cfg.msgs, "msgs", defaultBenchMsgs, "N messages for pub and pubsub")
+	fl.Int64Var(&cfg.reqs, "reqs", defaultBenchReqs, "N requests for each req phase")
+	fl.IntVar(&cfg.size, "size", defaultBenchSize, "payload size in bytes")
+	fl.StringVar(&cfg.subject, "subject", "", "subject to use (default: starling.bench.<unique id>)")
+	fl.DurationVar(&cfg.duration, "duration", 0, "end each section after this long (without --msgs or --reqs: run it for that long)")
+	fl.IntVar(&cfg.inflight, "inflight", defaultBenchInflight, "N concurrent requesters in the second req phase (0 or 1: skip it)")
+	fl.BoolVar(&cfg.owned, "owned", false, "subscriber and replier take owned *Msg instead of borrowed messages")
+	fl.StringVar(&only, "only", strings.Join(allSections, ","), "run only these sections, comma-separated")
+	fl.BoolVar(&cfg.json, "json", false, "print the results as JSON on stdout")
+	fl.BoolVar(&showProgress, "progress", false, "show progress on stderr even when it is not a terminal")
+	return cmd
+}
+
 // benchCommand is "starling bench".
-func benchCommand(ctx context.Context, st *stdio, args []string) error {
-	fs := newFlagSet("bench", "bench [flags]", benchAbout, st.stderr)
-	var cf connFlags
-	msgs := fs.Int64("msgs", defaultBenchMsgs, "`N` messages for pub and pubsub")
-	reqs := fs.Int64("reqs", defaultBenchReqs, "`N` requests for each req phase")
-	size := fs.Int("size", defaultBenchSize, "payload size in `BYTES`")
-	subject := fs.String("subject", "", "`SUBJECT` to use (default: starling.bench.<unique id>)")
-	duration := fs.Duration("duration", 0, "end each section after `D` (without --msgs or --reqs: run it for D)")
-	inflight := fs.Int("inflight", defaultBenchInflight, "`N` concurrent requesters in the second req phase (0 or 1: skip it)")
-	owned := fs.Bool("owned", false, "subscriber and replier take owned *Msg instead of borrowed messages")
-	only := fs.String("only", strings.Join(allSections, ","), "run only these `SECTIONS`, comma-separated")
-	asJSON := fs.Bool("json", false, "print the results as JSON on stdout")
-	showProgress := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
-	cf.register(fs)
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("bench", "unexpected arguments %q", pos)
-	}
-	cfg := &benchConfig{
-		msgs: *msgs, reqs: *reqs, size: *size, subject: *subject, duration: *duration,
-		inflight: *inflight, owned: *owned, json: *asJSON,
-	}
+func benchCommand(cmd *cobra.Command, g *globals, cfg *benchConfig, only string, showProgress bool) error {
+	ctx, st := cmd.Context(), g.st
 	switch {
 	case cfg.msgs < 1 || cfg.reqs < 1:
-		return usageErrorf("bench", "--msgs and --reqs must be at least 1")
+		return usageErrorf(cmd, "--msgs and --reqs must be at least 1")
 	case cfg.size < 0:
-		return usageErrorf("bench", "--size must not be negative")
+		return usageErrorf(cmd, "--size must not be negative")
 	case cfg.duration < 0:
-		return usageErrorf("bench", "--duration must not be negative")
+		return usageErrorf(cmd, "--duration must not be negative")
 	case cfg.inflight < 0:
-		return usageErrorf("bench", "--inflight must not be negative")
+		return usageErrorf(cmd, "--inflight must not be negative")
 	}
 	if cfg.duration > 0 {
 		// --duration alone bounds by time only; with --msgs or --reqs,
 		// whichever comes first.
-		if !fs.isSet("msgs") {
+		if !cmd.Flags().Changed("msgs") {
 			cfg.msgs = math.MaxInt64
 		}
-		if !fs.isSet("reqs") {
+		if !cmd.Flags().Changed("reqs") {
 			cfg.reqs = math.MaxInt64
 		}
 	}
-	for s := range strings.SplitSeq(*only, ",") {
+	for s := range strings.SplitSeq(only, ",") {
 		s = strings.TrimSpace(s)
 		if !slices.Contains(allSections, s) {
-			return usageErrorf("bench", "unknown section %q in --only (want %s)", s, strings.Join(allSections, ", "))
+			return usageErrorf(cmd, "unknown section %q in --only (want %s)", s, strings.Join(allSections, ", "))
 		}
 		if !slices.Contains(cfg.sections, s) {
 			cfg.sections = append(cfg.sections, s)
@@ -144,9 +138,9 @@ func benchCommand(ctx context.Context, st *stdio, args []string) error {
 	if cfg.subject == "" {
 		cfg.subject = "starling.bench." + nuid.Next()
 	}
-	cfg.progress = newProgress(st.stderr, st.stderrIsTerminal, *showProgress || st.stderrIsTerminal)
+	cfg.progress = newProgress(st.stderr, st.stderrIsTerminal, showProgress || st.stderrIsTerminal)
 
-	l, err := cf.open("bench", st)
+	l, err := g.open(cmd)
 	if err != nil {
 		return err
 	}
@@ -180,7 +174,7 @@ func runBench(ctx context.Context, l *link, cfg *benchConfig) (*benchReport, err
 	rep.serverVersion = probe.ServerVersion()
 	if max := probe.MaxPayload(); int64(cfg.size) > max {
 		l.release(probe)
-		return nil, usageErrorf("bench", "--size %d is above the server's max_payload %d", cfg.size, max)
+		return nil, usageErrorf(nil, "--size %d is above the server's max_payload %d", cfg.size, max)
 	}
 	if err := l.release(probe); err != nil {
 		return nil, err
