@@ -109,3 +109,15 @@ func TestBenchDuration(t *testing.T) {
 	require.Len(t, doc.Results, 1)
 	assert.Greater(t, doc.Results[0].Msgs, int64(0))
 }
+
+// Ctrl-C ends a bench with what it measured so far, marked partial, and
+// exit 1: the figures are not a full run's.
+func TestBenchInterrupted(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	p := start(t, cmdOpts{}, "bench", "-s", s.ClientURL(), "--only", "pub", "--duration", "60s", "--progress")
+	p.waitStderr("publish: ")
+	assert.Equal(t, 1, p.stop())
+	assert.Contains(t, p.out.String(), "publish: interrupted, partial result")
+	assert.Contains(t, p.errOut.String(), "starling bench: interrupted\n")
+}

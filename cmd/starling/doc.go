@@ -47,8 +47,6 @@
 // errors too. Everything else returned from RunE exits 1, printed as one line by run
 // (errors.go shortens connect failures). Write output to g.st.stdout and messages to
 // g.st.stderr. nc.Conn is the *core.Conn for packages built on core (js, kv, svc).
-// Do not set PersistentPreRun on a subcommand: the root has none to override, but
-// cobra would run only the nearest one.
 //
 // Tests run the built binary as a process (main_test.go builds it once): run(t,
 // cmdOpts{...}, args...) for a command that ends, start(t, ...) for one that runs until
