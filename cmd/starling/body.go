@@ -100,7 +100,7 @@ func (t *textTemplate) render(n int) ([]byte, error) {
 
 func randomLetters(lo, hi int) (string, error) {
 	if lo < 0 || hi < lo || hi > maxStdinBody {
-		return "", fmt.Errorf("Random %d %d: want 0 <= min <= max <= %d", lo, hi, maxStdinBody)
+		return "", fmt.Errorf("template Random %d %d: want 0 <= min <= max <= %d", lo, hi, maxStdinBody)
 	}
 	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	b := make([]byte, lo+rand.IntN(hi-lo+1))

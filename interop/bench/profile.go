@@ -147,7 +147,7 @@ func writeAllocs(path string) error {
 func pprofTop(args ...string) string {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "go tool pprof: no go command on PATH: " + err.Error()
 	}
 	cmd := exec.Command(goBin, append([]string{"tool", "pprof", "-top", "-nodecount=15"}, args...)...)
 	b, err := cmd.CombinedOutput()
