@@ -31,6 +31,7 @@ func TestEndpointRespond(t *testing.T) {
 	require.NoError(t, err)
 	_, err = srv.AddEndpoint("borrowed", handler, svc.Borrowed())
 	require.NoError(t, err)
+	flush(t, nc)
 	for _, subj := range []string{"owned", "borrowed"} {
 		m, err := cli.RequestMsg(testCtx(t, 5*time.Second), &core.Msg{Subject: subj, Header: core.Header{"X-In": {"h"}}, Data: []byte("d")})
 		require.NoError(t, err)

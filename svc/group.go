@@ -54,9 +54,11 @@ func (o options) under(parent options) options {
 // AddEndpoint adds an endpoint named name (ASCII letters, digits, '-' and
 // '_') that serves h on the group's prefix followed by its subject
 // (WithSubject, default: its name), in the resolved queue group. The
-// subscription is made before it returns, so requests sent afterwards
-// reach it. An invalid name, subject or queue group returns a *ConfigError
-// and subscribes nothing; a stopped service returns ErrStopped.
+// subscription is sent to the server before it returns; requests from
+// other connections reach it once the server has processed it, which
+// nc.Flush waits for. An invalid name, subject or queue group returns a
+// *ConfigError and subscribes nothing; a stopped service returns
+// ErrStopped.
 func (g *Group) AddEndpoint(name string, h Handler, opts ...Option) (*Endpoint, error) {
 	if !validName(name) {
 		return nil, configErr("endpoint name", name, "must be one or more of A-Z, a-z, 0-9, '-' and '_'")
