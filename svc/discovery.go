@@ -207,9 +207,9 @@ func (s *Service) watch() {
 		}
 		var eps []*Endpoint
 		for _, e := range s.Endpoints() {
-			if !reported[e.sub] {
+			if sub := e.sub.Load(); !reported[sub] {
 				eps = append(eps, e)
-				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(e.sub.Done())})
+				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(sub.Done())})
 			}
 		}
 		i, _, _ := reflect.Select(cases)
@@ -223,7 +223,8 @@ func (s *Service) watch() {
 			continue
 		}
 		e := eps[i-3]
-		reported[e.sub] = true
+		sub := e.sub.Load()
+		reported[sub] = true
 		if s.Stopped() {
 			return
 		}
@@ -231,7 +232,7 @@ func (s *Service) watch() {
 			s.stopOnClose()
 			return
 		}
-		err := e.sub.Err()
+		err := sub.Err()
 		if err == nil {
 			// Ended without a reason from the server: only a Conn that is
 			// closing does that, and its Closed case follows.

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starling-nats/starling/core"
@@ -19,12 +20,15 @@ type Endpoint struct {
 	metadata map[string]string
 	handler  Handler
 	borrowed bool
-	sub      *core.Subscription
+	// sub is set once Subscribe returns, which may be after the first
+	// request was handed to serveOwned on the delivery goroutine.
+	sub atomic.Pointer[core.Subscription]
 	// breq is the one Request a borrowed endpoint lends to every call: its
 	// handler runs only on the connection's reader, one call at a time.
 	breq Request
 
 	mu          sync.Mutex
+	dropped     int64 // requests the subscription dropped, as last seen
 	numRequests int64
 	numErrors   int64
 	lastError   string
@@ -58,18 +62,20 @@ func (s *Service) addEndpoint(e *Endpoint, o options) error {
 	if e.queue != "" {
 		subOpts = append(subOpts, core.Queue(e.queue))
 	}
+	var sub *core.Subscription
 	var err error
 	if e.borrowed {
-		e.sub, err = s.nc.SubscribeBorrowed(e.subject, e.serveBorrowed, subOpts...)
+		sub, err = s.nc.SubscribeBorrowed(e.subject, e.serveBorrowed, subOpts...)
 	} else {
 		if o.limits {
 			subOpts = append(subOpts, core.PendingLimits(o.msgs, o.bytes))
 		}
-		e.sub, err = s.nc.Subscribe(e.subject, e.serveOwned, subOpts...)
+		sub, err = s.nc.Subscribe(e.subject, e.serveOwned, subOpts...)
 	}
 	if err != nil {
 		return fmt.Errorf("svc: endpoint %q: %w", e.name, err)
 	}
+	e.sub.Store(sub)
 	s.endpoints = append(s.endpoints, e)
 	s.info = s.encodeInfoLocked()
 	select {
@@ -81,6 +87,29 @@ func (s *Service) addEndpoint(e *Endpoint, o options) error {
 
 func (e *Endpoint) serveOwned(m *core.Msg) {
 	e.serve(&Request{ep: e, msg: m})
+	e.checkDropped()
+}
+
+// checkDropped counts the requests the endpoint's queue dropped over its
+// pending limits since the last look as errors, and reports them: their
+// requesters get no answer and time out, so the service must say so.
+func (e *Endpoint) checkDropped() {
+	sub := e.sub.Load()
+	if sub == nil {
+		return
+	}
+	n := sub.Dropped()
+	e.mu.Lock()
+	delta := n - e.dropped
+	if delta <= 0 {
+		e.mu.Unlock()
+		return
+	}
+	e.dropped = n
+	e.numErrors += delta
+	e.lastError = "503:" + strconv.FormatInt(delta, 10) + " requests dropped over the pending limits"
+	e.mu.Unlock()
+	e.s.reportError(&HandlerError{Endpoint: e.name, Subject: e.subject, Err: fmt.Errorf("%w: %d requests", core.ErrSlowConsumer, delta)})
 }
 
 func (e *Endpoint) serveBorrowed(bm *core.BorrowedMsg) {
@@ -136,6 +165,9 @@ func (e *Endpoint) recordError(code int, description string) {
 // Stats returns the endpoint's statistics as STATS reports them, custom
 // data included.
 func (e *Endpoint) Stats() EndpointStats {
+	if !e.borrowed {
+		e.checkDropped()
+	}
 	e.mu.Lock()
 	st := EndpointStats{
 		Name:           e.name,

@@ -180,9 +180,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	close(s.stopping)
 	subs := append([]*core.Subscription(nil), s.discovery...)
 	for _, e := range s.endpoints {
-		if e.sub != nil {
-			subs = append(subs, e.sub)
-		}
+		subs = append(subs, e.sub.Load())
 	}
 	s.mu.Unlock()
 
