@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/starling-nats/starling/core"
@@ -15,7 +18,16 @@ func summary(err error) string {
 	walk(err, func(e error) bool {
 		var ce *core.ConnectError
 		if errors.As(e, &ce) && e == error(ce) {
-			failed = append(failed, ce.Server+": "+cause(ce.Err))
+			why := cause(ce.Err)
+			switch {
+			case errors.Is(ce.Err, io.EOF), errors.Is(ce.Err, io.ErrUnexpectedEOF):
+				// What a handshake_first server does to a client that
+				// waits for its INFO, once its TLS timeout passes.
+				why = "the server hung up during the handshake (if it wants TLS first, add --tlsfirst)"
+			case errors.Is(ce.Err, core.ErrTimeout), errors.Is(ce.Err, context.DeadlineExceeded), errors.Is(ce.Err, os.ErrDeadlineExceeded):
+				why = "no answer within --timeout (if the server wants TLS first, add --tlsfirst)"
+			}
+			failed = append(failed, ce.Server+": "+why)
 			return false
 		}
 		return true

@@ -206,6 +206,8 @@ func waitSubscription(ctx context.Context, nc *conn, sub *core.Subscription) err
 //	Content-Type: text/plain
 //
 //	body
+//
+// An empty body prints as "nil body", as the nats CLI prints it.
 func printMsg(w io.Writer, title string, m *core.Msg) {
 	fmt.Fprint(w, title)
 	if s := m.Status(); s != 0 {
@@ -229,9 +231,15 @@ func printMsg(w io.Writer, title string, m *core.Msg) {
 		}
 		fmt.Fprintln(w)
 	}
-	w.Write(m.Data)
-	if len(m.Data) > 0 && m.Data[len(m.Data)-1] != '\n' {
-		fmt.Fprintln(w)
+	switch {
+	case len(m.Data) == 0:
+		// As the nats CLI prints it, so an empty body is seen, not missed.
+		fmt.Fprintln(w, "nil body")
+	default:
+		w.Write(m.Data)
+		if m.Data[len(m.Data)-1] != '\n' {
+			fmt.Fprintln(w)
+		}
 	}
 	fmt.Fprintln(w)
 }
