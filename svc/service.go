@@ -43,7 +43,10 @@ type Service struct {
 	ping []byte
 
 	// callbacks counts ErrorHandler and DoneHandler goroutines, so that
-	// Stop returns only when they have run.
+	// Stop returns only when they have run. cbMu orders Add before the
+	// final Wait: after it (finished), late reports run untracked.
+	cbMu      sync.Mutex
+	finished  bool
 	callbacks sync.WaitGroup
 	watcher   sync.WaitGroup
 }
@@ -53,7 +56,9 @@ type Service struct {
 // $SRV.PING.<name>.<id>, and the same for INFO and STATS) and returns the
 // Service, with a new unique ID, ready for endpoints. An invalid cfg
 // returns a *ConfigError (matching ErrInvalidConfig) before anything is
-// subscribed.
+// subscribed. Other connections find the service once the server has
+// processed the subscriptions: nc.Flush after adding the endpoints waits
+// for that.
 func Add(nc *core.Conn, cfg Config) (*Service, error) {
 	if nc == nil {
 		return nil, configErr("connection", "", "nil")
@@ -216,6 +221,7 @@ func drainErr(err error) error {
 // watcher and the callbacks, runs the DoneHandler and closes done.
 func (s *Service) finish() {
 	s.watcher.Wait()
+	s.cbMu.Lock()
 	if h := s.cfg.DoneHandler; h != nil {
 		s.callbacks.Add(1)
 		go func() {
@@ -223,6 +229,8 @@ func (s *Service) finish() {
 			h(s)
 		}()
 	}
+	s.finished = true
+	s.cbMu.Unlock()
 	go func() {
 		s.callbacks.Wait()
 		close(s.done)
@@ -248,6 +256,14 @@ func (s *Service) stopOnClose() {
 func (s *Service) reportError(err error) {
 	h := s.cfg.ErrorHandler
 	if h == nil {
+		return
+	}
+	s.cbMu.Lock()
+	defer s.cbMu.Unlock()
+	if s.finished {
+		// A handler that outlived the service (its connection closed under
+		// it) still gets its error reported.
+		go h(s, err)
 		return
 	}
 	s.callbacks.Add(1)
