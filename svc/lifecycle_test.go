@@ -214,3 +214,28 @@ func TestDiscoverableAfterRestart(t *testing.T) {
 	assert.Equal(t, 2, st[0].Endpoints[0].NumRequests)
 	assert.False(t, srv.Stopped())
 }
+
+// Stop is bounded by its context: a handler that never returns does not
+// hold it forever.
+func TestStopDeadline(t *testing.T) {
+	s := harness.RunServer(t)
+	nc := connect(t, s.ClientURL())
+	srv := addService(t, nc, svc.Config{Name: "stuck", Version: "1.0.0"})
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	_, err := srv.AddEndpoint("hang", svc.HandlerFunc(func(r *svc.Request) {
+		close(entered)
+		<-release
+		_ = r.Respond(nil)
+	}))
+	require.NoError(t, err)
+	require.NoError(t, nc.PublishRequest("hang", "nobody.listens", nil))
+	<-entered
+	start := time.Now()
+	err = srv.Stop(testCtx(t, 200*time.Millisecond))
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.True(t, srv.Stopped())
+	close(release)
+	require.NoError(t, srv.Stop(testCtx(t, 10*time.Second)))
+}
