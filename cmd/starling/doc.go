@@ -44,6 +44,13 @@
 //
 // Mistakes in the command line are returned as usageErrorf(cmd, ...) (exit 2); use
 // exactArgs, rangeArgs or minArgs for cobra's Args so that argument errors are usage
-// errors too. Everything else returned from RunE exits 1. Write output to g.st.stdout
-// and messages to g.st.stderr.
+// errors too. Everything else returned from RunE exits 1, printed as one line by run
+// (errors.go shortens connect failures). Write output to g.st.stdout and messages to
+// g.st.stderr. nc.Conn is the *core.Conn for packages built on core (js, kv, svc).
+//
+// Tests run the built binary as a process (main_test.go builds it once): run(t,
+// cmdOpts{...}, args...) for a command that ends, start(t, ...) for one that runs until
+// interrupted, startServer(t, harness options...) for a server to point it at. A new
+// subcommand's --help is checked by TestHelpOnStdoutForEveryCommand without a line of
+// its own.
 package main

@@ -35,7 +35,10 @@ func summary(err error) string {
 	if len(failed) > 0 {
 		return "cannot connect to " + strings.Join(failed, "; ")
 	}
-	return strings.TrimPrefix(err.Error(), "core: ")
+	// A multi-line message (a server's log, errors joined) is cut to its
+	// first line: --trace shows the rest.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return strings.TrimPrefix(msg, "core: ")
 }
 
 // cause is the innermost error of a chain of single wraps, without the

@@ -92,6 +92,9 @@ func runServer(ctx context.Context, st *stdio, port int, explicit bool, store st
 		return harness.Start(append(opts, harness.WithPort(port))...)
 	}
 	s, err := start(port)
+	if err != nil && explicit && port != 0 && portTaken(port) {
+		return fmt.Errorf("port %d on 127.0.0.1 is taken (--port 0 takes a free one)", port)
+	}
 	if err != nil && !explicit && port != 0 && portTaken(port) {
 		fmt.Fprintf(st.stderr, "starling: port %d is taken; listening on a free port instead\n", port)
 		s, err = start(0)
