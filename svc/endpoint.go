@@ -1,8 +1,10 @@
 package svc
 
 import (
+	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -192,4 +194,23 @@ func (e *Endpoint) reset() {
 	e.mu.Lock()
 	e.numRequests, e.numErrors, e.lastError, e.processing = 0, 0, "", 0
 	e.mu.Unlock()
+}
+
+// Stop removes the endpoint from its service gracefully, leaving the rest
+// of the service running: its subscription is drained, so every request
+// the server delivered to it is answered, and it leaves INFO and STATS.
+// It returns when that is done or ctx ends. Stopping an endpoint twice, or
+// after its service stopped, does nothing.
+func (e *Endpoint) Stop(ctx context.Context) error {
+	s := e.s
+	s.mu.Lock()
+	i := slices.Index(s.endpoints, e)
+	if s.stopped || i < 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	s.endpoints = slices.Delete(slices.Clone(s.endpoints), i, i+1)
+	s.info = s.encodeInfoLocked()
+	s.mu.Unlock()
+	return drainErr(e.sub.Load().Drain(ctx))
 }

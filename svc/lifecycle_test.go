@@ -239,3 +239,33 @@ func TestStopDeadline(t *testing.T) {
 	close(release)
 	require.NoError(t, srv.Stop(testCtx(t, 10*time.Second)))
 }
+
+// One endpoint can leave while the service goes on: it is drained, leaves
+// INFO and STATS, and its subject has no responders afterwards.
+func TestEndpointStop(t *testing.T) {
+	s := harness.RunServer(t)
+	nc := connect(t, s.ClientURL())
+	cli := connect(t, s.ClientURL())
+	srv := addService(t, nc, svc.Config{Name: "partial", Version: "1.0.0"})
+	gone, err := srv.AddEndpoint("gone", svc.HandlerFunc(echo))
+	require.NoError(t, err)
+	_, err = srv.AddEndpoint("kept", svc.HandlerFunc(echo))
+	require.NoError(t, err)
+	flush(t, nc)
+	_, err = cli.Request(testCtx(t, 5*time.Second), "gone", nil)
+	require.NoError(t, err)
+
+	require.NoError(t, gone.Stop(testCtx(t, 10*time.Second)))
+	require.NoError(t, gone.Stop(testCtx(t, 10*time.Second)))
+	_, err = cli.Request(testCtx(t, 5*time.Second), "gone", nil)
+	assert.ErrorIs(t, err, core.ErrNoResponders)
+	m, err := cli.Request(testCtx(t, 5*time.Second), "kept", []byte("still"))
+	require.NoError(t, err)
+	assert.Equal(t, "still", string(m.Data))
+	infos := collect(t, svc.Info(testCtx(t, 5*time.Second), cli, "partial", srv.ID()))
+	require.Len(t, infos, 1)
+	require.Len(t, infos[0].Endpoints, 1)
+	assert.Equal(t, "kept", infos[0].Endpoints[0].Name)
+	assert.Len(t, srv.Stats().Endpoints, 1)
+	assert.False(t, srv.Stopped())
+}
