@@ -11,8 +11,8 @@ import (
 )
 
 // BenchmarkRoundTrip times a sequential 16-byte request through a bare
-// borrowed responder (core's request/reply), a borrowed endpoint and an
-// owned endpoint, against one nats-server process, in one run: perf.md
+// borrowed responder (core's request/reply), a borrowed endpoint, a bare
+// owned responder (core's Subscribe) and an owned endpoint, against one nats-server process, in one run: perf.md
 // asks the endpoint to stay within 1.1× of core. Run with -count to
 // interleave them:
 //
@@ -22,6 +22,9 @@ func BenchmarkRoundTrip(b *testing.B) {
 	rep := connect(b, s.ClientURL())
 	req := connect(b, s.ClientURL())
 	if _, err := rep.SubscribeBorrowed("bench.core", func(m *core.BorrowedMsg) { _ = m.Respond(m.Data) }); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := rep.Subscribe("bench.core-owned", func(m *core.Msg) { _ = m.Respond(m.Data) }); err != nil {
 		b.Fatal(err)
 	}
 	srv := addService(b, rep, svc.Config{Name: "bench", Version: "1.0.0"})
@@ -34,7 +37,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	flush(b, rep)
 	data := make([]byte, 16)
-	for _, subject := range []string{"bench.core", "bench.borrowed", "bench.owned"} {
+	for _, subject := range []string{"bench.core", "bench.borrowed", "bench.core-owned", "bench.owned"} {
 		b.Run(subject[len("bench."):], func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/starling-nats/starling/core"
 	"github.com/starling-nats/starling/svc"
 )
 
@@ -26,9 +27,33 @@ func svcCases(*config) []*caseSpec {
 			{name: "Starling svc borrowed", short: "starling-svc-borrowed", role: roleStarling, open: openStarlingSvc(true)},
 			{name: "Starling svc owned", short: "starling-svc-owned", role: roleStarling, open: openStarlingSvc(false)},
 			{name: "Starling core request/reply", short: "starling-core", role: roleStarling, open: openStarlingReq(1)},
+			{name: "Starling core, owned responder", short: "starling-core-owned", role: roleStarling, open: openStarlingOwnedReplier},
 			{name: "nats.go micro", short: "nats.go-micro", role: roleNats, open: openNatsMicro},
 		},
 	}}
+}
+
+// openStarlingOwnedReplier is core request/reply with the responder on an
+// owned handler (Subscribe) instead of a borrowed one: the reference for
+// svc's owned endpoints, which pay the same hand-offs.
+func openStarlingOwnedReplier(e *env, subject string) (runner, error) {
+	r := &starlingReq{inflight: 1, subject: subject, data: payload(16)}
+	var err error
+	if r.rep, _, err = connectStarling(e, "bench-starling-owned-replier"); err != nil {
+		return nil, err
+	}
+	_, err = r.rep.Subscribe(r.subject, func(m *core.Msg) { _ = m.Respond(m.Data) })
+	if err == nil {
+		err = flushStarling(r.rep)
+	}
+	if err == nil {
+		r.req, _, err = connectStarling(e, "bench-starling-owned-requester")
+	}
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // starlingSvc reuses the request/reply runner: only the responder differs,
