@@ -269,3 +269,39 @@ func TestEndpointStop(t *testing.T) {
 	assert.Len(t, srv.Stats().Endpoints, 1)
 	assert.False(t, srv.Stopped())
 }
+
+// Draining the service's connection (the "defer nc.Drain()" of many
+// programs, nats.go issue 1228) answers the requests in flight, then the
+// service reports itself stopped.
+func TestConnectionDrainStopsService(t *testing.T) {
+	s := harness.RunServer(t)
+	nc := connect(t, s.ClientURL())
+	cli := connect(t, s.ClientURL())
+	srv, err := svc.Add(nc, svc.Config{Name: "drained", Version: "1.0.0"})
+	require.NoError(t, err)
+	entered := make(chan struct{}, 1)
+	_, err = srv.AddEndpoint("slow", svc.HandlerFunc(func(r *svc.Request) {
+		entered <- struct{}{}
+		time.Sleep(100 * time.Millisecond)
+		_ = r.Respond([]byte("answered"))
+	}))
+	require.NoError(t, err)
+	flush(t, nc)
+	reply := make(chan error, 1)
+	go func() {
+		m, err := cli.Request(testCtx(t, 10*time.Second), "slow", nil)
+		if err == nil && string(m.Data) != "answered" {
+			err = errors.New("wrong answer " + string(m.Data))
+		}
+		reply <- err
+	}()
+	<-entered
+	require.NoError(t, nc.Drain(testCtx(t, 10*time.Second)))
+	require.NoError(t, <-reply)
+	select {
+	case <-srv.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("service not stopped after its connection drained")
+	}
+	assert.True(t, srv.Stopped())
+}
