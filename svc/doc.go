@@ -27,7 +27,11 @@
 // processing time and its average, custom data from Config.StatsHandler)
 // and zeroed by Reset. Stop drains every subscription, so requests already
 // delivered are answered and later ones go to other instances; the
-// service's lifecycle ends with Done and Config.DoneHandler. A service
+// service's lifecycle ends with Done and Config.DoneHandler. Endpoint.Stop
+// takes one endpoint away the same way while the service runs on.
+// Requests dropped over an owned endpoint's PendingLimits, and endpoints
+// the server refuses (permissions), are counted as errors and reported to
+// Config.ErrorHandler rather than lost silently. A service
 // whose connection closes stops; one whose connection reconnects is
 // discoverable again as soon as the new session is up.
 //
