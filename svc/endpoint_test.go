@@ -218,3 +218,29 @@ func TestEndpointPanicAfterRespond(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, 1, srv.Stats().Endpoints[0].NumErrors)
 }
+
+// A plain publish to an endpoint has nowhere to answer: Respond says so
+// with core's typed error instead of failing silently.
+func TestEndpointNoReplySubject(t *testing.T) {
+	s := harness.RunServer(t)
+	nc := connect(t, s.ClientURL())
+	srv := addService(t, nc, svc.Config{Name: "noreply", Version: "1.0.0"})
+	got := make(chan error, 2)
+	for _, opts := range [][]svc.Option{nil, {svc.Borrowed(), svc.WithSubject("b")}} {
+		_, err := srv.AddEndpoint("e"+strings.Repeat("x", len(opts)), svc.HandlerFunc(func(r *svc.Request) {
+			assert.Empty(t, r.Reply())
+			got <- r.Respond([]byte("lost"))
+		}), opts...)
+		require.NoError(t, err)
+	}
+	require.NoError(t, nc.Publish("e", nil))
+	require.NoError(t, nc.Publish("b", nil))
+	for range 2 {
+		select {
+		case err := <-got:
+			assert.ErrorIs(t, err, core.ErrNoReply)
+		case <-time.After(5 * time.Second):
+			t.Fatal("handler not called")
+		}
+	}
+}
