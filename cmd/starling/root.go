@@ -47,6 +47,7 @@ are the nats CLI's.`,
 		newReqCommand(g),
 		newReplyCommand(g),
 		newBenchCommand(g),
+		newSvcCommand(g),
 		newVersionCommand(g),
 	)
 	markRun(root, g)

@@ -47,7 +47,7 @@ func caseLabel(x *row) string {
 		}
 		label += ", " + strings.TrimPrefix(x.v.name, "Starling ")
 	case kindReqSeq:
-		label = "sequential"
+		label = strings.TrimSuffix("sequential, "+strings.TrimSpace(strings.TrimPrefix(x.v.name, "Starling")), ", ")
 	case kindReqPar:
 		label = strconv.Itoa(spec.inflight) + " in flight"
 	case kindIdleSubs:
