@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -510,11 +511,15 @@ func TestHostileNoPong(t *testing.T) {
 
 // A server that floods PINGs and reads nothing would have the client
 // queue PONGs without bound (each PING is answered); past a thousand
-// PONGs waiting for one write, the session is declared stale instead.
+// PONGs waiting for one write the reader waits for the write instead (it
+// stops reading), and the write, which the server never takes, times out:
+// the session ends as stale, with bounded memory.
 func TestHostilePingFlood(t *testing.T) {
 	pings := bytes.Repeat([]byte("PING\r\n"), 32<<10/6)
-	err := killed(t, script(handshake(nil), stopReading(), floodBad(nil, pings, 256<<20)))
+	err := killed(t, script(handshake(nil), stopReading(), floodBad(nil, pings, 256<<20)),
+		core.WithWriteTimeout(200*time.Millisecond))
 	assert.ErrorIs(t, err, core.ErrStaleConnection)
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 }
 
 // A server that floods -ERR 'Permissions Violation' while the user's event
