@@ -265,7 +265,8 @@ func (c *tapConn) Write(p []byte) (int, error) {
 
 // A real nats-server process is killed (SIGKILL) in the middle of a publish
 // stream, while the publishing Conn's reader is held by a flood to a slow
-// borrowed handler, then restarted. The publishes come back to the same
+// borrowed handler (and, at the kill, by one message that takes 50 ms),
+// then restarted. The publishes come back to the same
 // Conn (echo), counted by sequence number.
 //
 // What a kill allows: bytes the kernel took before the server died are in
@@ -275,7 +276,7 @@ func (c *tapConn) Write(p []byte) (int, error) {
 // arrives; and what is lost is one contiguous run ending at the last publish
 // that socket took (the ones the server had not delivered when it died).
 func TestWriteFailureServerKilled(t *testing.T) {
-	const n = 60000
+	const n = 200000 // at most; the stream ends 5000 publishes after the disconnection
 	const subject = "kill.seq"
 	s := harness.RunServer(t, harness.WithProcess())
 	tap := &tapDialer{inner: transport.NewDialer()}
@@ -288,7 +289,19 @@ func TestWriteFailureServerKilled(t *testing.T) {
 		}
 	})
 	require.NoError(t, err)
-	_, err = nc.SubscribeBorrowed("kill.flood", func(*core.BorrowedMsg) { spin(20 * time.Microsecond) })
+	// The kill comes while one flood message holds the reader (a handler
+	// slower than the rest), so the writer meets the dead socket first and
+	// the reader notices only later: the case where a writer that went on
+	// writing lost publishes.
+	var holdNext atomic.Bool
+	holding, release := make(chan struct{}), make(chan struct{})
+	_, err = nc.SubscribeBorrowed("kill.flood", func(*core.BorrowedMsg) {
+		if holdNext.CompareAndSwap(true, false) {
+			close(holding)
+			<-release
+		}
+		spin(20 * time.Microsecond)
+	})
 	require.NoError(t, err)
 	flush(t, nc)
 
@@ -321,16 +334,27 @@ func TestWriteFailureServerKilled(t *testing.T) {
 	killed := make(chan struct{})
 	go func() {
 		defer close(killed)
-		for published.Load() < n/3 {
+		for published.Load() < 20000 {
 			time.Sleep(100 * time.Microsecond)
 		}
+		holdNext.Store(true)
+		select {
+		case <-holding:
+		case <-time.After(5 * time.Second):
+			holdNext.Store(false)
+		}
 		s.Kill()
+		time.Sleep(50 * time.Millisecond)
+		close(release)
 		s.Restart()
 	}()
 	accepted := make([]bool, n)
 	afterDisconnect := n // first seq published once the disconnection was seen
 	var buf [8]byte
 	for i := range n {
+		if i > afterDisconnect+5000 {
+			break
+		}
 		published.Store(int64(i))
 		if afterDisconnect == n && log.count(core.EventDisconnected) > 0 {
 			afterDisconnect = i
