@@ -344,8 +344,9 @@ func TestOwedBorrowedReplyUnderFlood(t *testing.T) {
 	// The owned handlers wait for the scheduler (their goroutines are woken
 	// by readers that never block), which makes the ratio lenient; the
 	// reader writes what it owes within maxOwedOps ops, so a bound of its
-	// own holds as well, with room for a loaded machine.
-	assert.Less(t, pb, 50*time.Millisecond, "borrowed replies held back")
+	// own holds as well. On the median: the tail on a loaded machine is the
+	// operating system's.
+	assert.Less(t, percentile(borrowed, 50), 5*time.Millisecond, "borrowed replies held back")
 }
 
 // Against a real server: requests to a borrowed responder whose Conn also

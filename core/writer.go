@@ -279,9 +279,9 @@ func (w *writer) putBack(batch []byte, n int) {
 func (w *writer) fail(batch []byte, n int, err error, timeout time.Duration) {
 	if w.err == nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// The server took nothing for a whole write timeout: it is not
-			// reading, which is what a stale connection is.
-			err = fmt.Errorf("%w: a write made no progress for %v: %w", ErrStaleConnection, timeout, err)
+			// The server did not take one batch in a whole write timeout:
+			// it is not reading, which is what a stale connection is.
+			err = fmt.Errorf("%w: a write did not complete within %v: %w", ErrStaleConnection, timeout, err)
 		} else {
 			err = fmt.Errorf("core: write failed: %w", err)
 		}
