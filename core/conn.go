@@ -99,9 +99,11 @@ type Conn struct {
 	// goroutine only); see dispatch.
 	lastSub *Subscription
 	// readerOwes is set, on the reader goroutine only, when ops were
-	// queued without waking the flusher; the reader writes them before it
-	// blocks on the next read.
+	// queued without waking the flusher; owedOps counts the ops handled
+	// since. The reader writes them before its next read from the socket,
+	// or hands them to the flusher after maxOwedOps ops (see serve).
 	readerOwes bool
+	owedOps    int
 	// auth secrets held for reconnects, wiped by Close.
 	secrets authSecrets
 }

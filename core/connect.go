@@ -109,7 +109,7 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	r = codec.NewReader(conn, c.readLimits())
+	r = codec.NewReader(&owedFirst{c: c, src: conn}, c.readLimits())
 	info, err := readInfo(r)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 			return nil, err
 		}
 		conn = tc
-		r = codec.NewReader(conn, c.readLimits())
+		r = codec.NewReader(&owedFirst{c: c, src: conn}, c.readLimits())
 	}
 	if info.MaxPayload > 0 {
 		r.SetMaxPayload(info.MaxPayload)

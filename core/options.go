@@ -58,6 +58,10 @@ const (
 	// DefaultRequestTimeout bounds Request calls whose context has no
 	// deadline, and RequestMany's total wait.
 	DefaultRequestTimeout = 10 * time.Second
+	// DefaultWriteTimeout bounds one write to the socket: a server that
+	// takes no batch for this long is not reading, and the session ends as
+	// stale.
+	DefaultWriteTimeout = 10 * time.Second
 )
 
 // Option configures a Conn. Options are applied in order; a later one
@@ -90,6 +94,7 @@ type timingOptions struct {
 	connectTimeout time.Duration
 	pingInterval   time.Duration
 	maxPingsOut    int
+	writeTimeout   time.Duration
 }
 
 type reconnectOptions struct {
@@ -138,6 +143,7 @@ func defaultOptions() options {
 			connectTimeout: DefaultConnectTimeout,
 			pingInterval:   DefaultPingInterval,
 			maxPingsOut:    DefaultMaxPingsOut,
+			writeTimeout:   DefaultWriteTimeout,
 		},
 		reconnect: reconnectOptions{
 			allow:           true,
@@ -235,6 +241,22 @@ func WithWriteBufferSize(n int) Option {
 			return fmt.Errorf("%w: write buffer size %d below 512", ErrInvalidOption, n)
 		}
 		o.writeBuffer = n
+		return nil
+	}
+}
+
+// WithWriteTimeout bounds each write to the socket. A write that the server
+// does not take in full within d ends the session with ErrStaleConnection
+// (the server is not reading), and the Conn reconnects; the publishes the
+// socket had not taken are sent again on the next session. A Request whose
+// context ends sooner bounds its own write by that instead, without ending
+// the session. Default: DefaultWriteTimeout (10 s).
+func WithWriteTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: write timeout must be positive", ErrInvalidOption)
+		}
+		o.timing.writeTimeout = d
 		return nil
 	}
 }

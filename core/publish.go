@@ -37,8 +37,9 @@ func (c *Conn) publishMsg(subject string, m *Msg) error {
 }
 
 // respondBorrowed publishes a reply from a borrowed handler, which runs on
-// the reader goroutine: the reader writes it before it next blocks, often
-// together with the replies to the other messages of the same read.
+// the reader goroutine: the reader writes it before its next read from the
+// socket, or after at most maxOwedOps more ops (see serve), often together
+// with the replies to the other messages of the same read.
 func (c *Conn) respondBorrowed(reply []byte, r *Msg, data []byte) error {
 	var err error
 	if r != nil {
@@ -79,8 +80,8 @@ type pubFlags uint8
 
 const (
 	// deferWrite: do not wake the flusher; the caller writes the batch
-	// itself right after (Request), or the reader does before it next
-	// blocks (replies from borrowed handlers).
+	// itself right after (Request), or the reader does as it owes it
+	// (replies from borrowed handlers).
 	deferWrite pubFlags = 1 << iota
 	// borrowedSubject: the subject aliases the read buffer, so it must not
 	// be remembered as the last valid subject.

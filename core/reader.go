@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -74,12 +75,13 @@ func (c *Conn) readLoop(sess *session, cause error) {
 func (c *Conn) serve(s *session) error {
 	r := s.reader
 	for {
-		// Before the reader blocks for more input, it writes what its own
-		// handlers queued (replies, PONGs): one write for all the replies
-		// to one read, and no flusher wake-up per reply.
-		if c.readerOwes && r.Buffered() == 0 {
-			c.readerOwes = false
-			c.writeBatch()
+		// What the reader owes goes out before any read from the socket
+		// (see owedFirst) and, while the input keeps coming, after at most
+		// maxOwedOps ops.
+		if c.readerOwes {
+			if c.owedOps++; c.owedOps > maxOwedOps {
+				c.payOwed()
+			}
 		}
 		op, err := r.Next()
 		if err != nil {
@@ -119,6 +121,14 @@ func (c *Conn) sessionEndReason(s *session, err error) error {
 		// Leaving on our timer, or closed by the lame-duck server first:
 		// either way the move was announced, not a failure.
 		return errLameDuckMove
+	}
+	// A failed write closed the socket, which is what the read saw; the
+	// write's error says what happened.
+	c.w.mu.Lock()
+	werr := c.w.err
+	c.w.mu.Unlock()
+	if werr != nil {
+		return werr
 	}
 	return err
 }
@@ -165,31 +175,70 @@ func (c *Conn) dispatch(op *codec.Op) {
 	}
 }
 
-// sendPong answers a server PING.
+// sendPong answers a server PING. The PONG is owed like a borrowed
+// handler's reply: written before the reader's next read, or after at most
+// maxOwedOps more ops (see serve).
 func (c *Conn) sendPong() {
 	w := &c.w
 	w.mu.Lock()
+	// A burst of PINGs is answered in full, but at most maxQueuedPongs
+	// PONGs wait for a write: past that (a writer other than the reader is
+	// at work and has not taken them yet) the reader waits until they are
+	// taken, so a server that floods PINGs and reads nothing gets back
+	// pressure (the reader stops reading), not a buffer that grows without
+	// bound. A server that does not read at all makes the write time out,
+	// which ends the session (WithWriteTimeout).
+	for w.state == wsConnected && w.pongsQueued >= maxQueuedPongs {
+		w.wake()
+		w.cond.Wait()
+	}
 	if w.state == wsConnected {
-		if w.pongsQueued >= maxQueuedPongs {
-			// The server keeps sending PINGs while the flusher cannot
-			// write our PONGs: it is not reading. Queuing more would grow
-			// the buffer without bound, so the session is stale.
-			c.staleErr.Store(true)
-			_ = w.conn.Close()
-		} else {
-			w.pongsQueued++
-			w.buf = codec.AppendPong(w.buf)
-			c.readerOwes = true // written before the reader blocks again
-		}
+		w.pongsQueued++
+		w.buf = codec.AppendPong(w.buf)
+		c.readerOwes = true
 	}
 	w.mu.Unlock()
 }
 
-// maxQueuedPongs bounds the PONGs waiting for one flusher batch. A server
-// sends a PING every ping interval (minutes), so even a write blocked for
-// the whole write timeout waits on one or two; a thousand means the server
-// floods PINGs, and when the write is blocked, reads nothing.
+// maxQueuedPongs bounds the PONGs waiting for one write (6 bytes each). A
+// server sends a PING every ping interval (minutes); a thousand waiting is
+// a burst, answered in batches of at most this size.
 const maxQueuedPongs = 1024
+
+// maxOwedOps bounds how many ops the reader handles, while the input keeps
+// coming, between queuing a write it owes (a PONG, a reply from a borrowed
+// handler) and writing it. Without the bound, a stream that never leaves
+// the read buffer empty would hold them until it pauses. The reader writes
+// them itself rather than waking the flusher: a goroutine woken by a busy
+// reader may wait for the scheduler's next preemption (10 ms) when every
+// processor is busy, and the reader is about to be done with them anyway.
+// So what the reader owes is written after at most this many handler
+// calls, or before its next read from the socket, whichever comes first; a
+// larger bound batches more replies per write.
+const maxOwedOps = 32
+
+// payOwed writes what the reader owes: one write carries every reply to the
+// input handled since the last one. When another writer is at work, that
+// writer takes the bytes after its own (see writeBatch).
+func (c *Conn) payOwed() {
+	c.readerOwes, c.owedOps = false, 0
+	c.writeBatch()
+}
+
+// owedFirst is a session's read source: the codec reader reads from the
+// socket through it, so whatever the reader owes is written before each
+// read, including one that will block for lack of input.
+type owedFirst struct {
+	c   *Conn
+	src io.Reader
+}
+
+func (o *owedFirst) Read(p []byte) (int, error) {
+	if o.c.readerOwes {
+		o.c.payOwed()
+	}
+	return o.src.Read(p)
+}
 
 // processInfo applies an INFO received during a session: new limits,
 // discovered servers, lame-duck mode.

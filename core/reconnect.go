@@ -73,10 +73,16 @@ func (c *Conn) sessionLost(s *session, err error) {
 	for w.writing {
 		w.cond.Wait()
 	}
+	// A failed write kept its batch's unsent publishes already (see
+	// writer.fail); what remains is to drop what belongs to the dead
+	// session from the buffer. An op the socket took only part of (w.sent)
+	// is kept whole: the server never acted on it.
 	if w.state != wsClosed {
-		w.buf = salvage(w.failed, w.failedN, w.buf)
+		w.buf = keepPublishes(w.buf[:0], w.buf)
 	}
-	w.failed, w.failedN = nil, 0
+	w.sent = 0
+	w.err = nil
+	c.readerOwes, c.owedOps = false, 0 // what it owed went with the session
 	// Keep-alive PINGs die with the session; Flush calls wait for the next
 	// one, which sends them a PING each.
 	keep := w.pongs[:0]
@@ -107,17 +113,14 @@ func (c *Conn) sessionLost(s *session, err error) {
 	c.events.push(Event{Kind: EventDisconnected, Err: err, Server: s.server.url})
 }
 
-// salvage returns the publishes that must be sent again: those of the
-// failed batch from the op the socket did not take whole, then the buffered
-// ones. Only PUB and HPUB survive: subscriptions are sent again from the
-// table, and PINGs and PONGs belong to the dead session. Working op by op
-// means a half-written op is sent again whole, never as garbage.
+// salvage returns the publishes that must be sent again after a write of
+// failed broke once the socket took written bytes: those of failed from the
+// op the socket did not take whole, then the buffered ones. Only PUB and
+// HPUB survive: subscriptions are sent again from the table, and PINGs and
+// PONGs belong to the dead session. Working op by op means a half-written
+// op is sent again whole, never as garbage.
 func salvage(failed []byte, written int, buf []byte) []byte {
-	if len(failed) == 0 {
-		return keepPublishes(buf[:0], buf)
-	}
-	var out []byte
-	out = keepPublishes(out, failed[opStart(failed, written):])
+	out := keepPublishes(nil, failed[opStart(failed, written):])
 	return keepPublishes(out, buf)
 }
 

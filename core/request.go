@@ -234,7 +234,10 @@ func (c *Conn) request(ctx context.Context, subject string, hdr Header, data []b
 		return nil, err
 	}
 	if lone {
-		c.writeBatch()
+		// Bounded by ctx: a socket that takes nothing until the request
+		// has timed out must not hold it longer.
+		dl, _ := ctx.Deadline()
+		c.writeBatchBy(dl)
 	}
 	select {
 	case m := <-w.ch:

@@ -1,6 +1,9 @@
 package core
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -44,12 +47,16 @@ type writer struct {
 	kicked bool
 	kick   chan struct{}
 
-	// writing is true while the flusher writes a batch outside the lock.
+	// writing is true while a writer (the flusher, a lone Request, the
+	// reader) writes a batch outside the lock.
 	writing bool
-	// failed and failedN keep a batch whose write failed and how much of it
-	// the socket took, so reconnect can replay the ops the server never got.
-	failed  []byte
-	failedN int
+	// sent counts the leading bytes of buf that the socket already took: a
+	// write cut short by its caller's deadline ends inside an op, and the
+	// next write must go on from there, not repeat them.
+	sent int
+	// err is the write error that ended the session for the writer; the
+	// reader reports it as the reason the session ended.
+	err error
 
 	// pongs lists, in order, the PINGs sent that await a PONG: a nil entry
 	// is a keep-alive ping, a non-nil one a Flush waiting.
@@ -64,9 +71,8 @@ type writer struct {
 	// lastValid is the last subject found valid (see validated).
 	lastValid string
 
-	limit        int // bytes buffered before publishers wait (connected)
-	reconnLimit  int // bytes held while disconnected
-	writeTimeout time.Duration
+	limit       int // bytes buffered before publishers wait (connected)
+	reconnLimit int // bytes held while disconnected
 
 	outMsgs  uint64
 	outBytes uint64
@@ -78,7 +84,6 @@ func (w *writer) init(limit, reconnLimit int) {
 	w.limit = limit
 	w.reconnLimit = reconnLimit
 	w.state = wsDisconnected
-	w.writeTimeout = defaultWriteTimeout
 }
 
 // validated reports whether subject may be published to; w.mu held.
@@ -97,10 +102,6 @@ func (w *writer) validated(subject string, remember bool) bool {
 	}
 	return true
 }
-
-// defaultWriteTimeout bounds one socket write so that a peer that stopped
-// reading turns into a reconnect instead of publishers blocked forever.
-const defaultWriteTimeout = 10 * time.Second
 
 // wake tells the flusher there is work; w.mu must be held.
 func (w *writer) wake() {
@@ -181,7 +182,14 @@ func (c *Conn) flushLoop() {
 // the flusher (two goroutine switches per request/reply, which dominate
 // its latency). Only one writer runs at a time, taking batches in order;
 // one that finds more data after its write wakes the flusher for it.
-func (c *Conn) writeBatch() {
+func (c *Conn) writeBatch() { c.writeBatchBy(time.Time{}) }
+
+// writeBatchBy is writeBatch for a caller with a deadline of its own (a
+// Request's context): the write stops there rather than at the write
+// timeout. A write stopped by the caller's deadline does not end the
+// session: what the socket took stays taken (w.sent) and the flusher goes
+// on with the rest under the write timeout.
+func (c *Conn) writeBatchBy(callerDeadline time.Time) {
 	w := &c.w
 	w.mu.Lock()
 	if w.writing {
@@ -198,35 +206,94 @@ func (c *Conn) writeBatch() {
 		w.mu.Unlock()
 		return
 	}
-	batch := w.buf
+	batch, sent := w.buf, w.sent
 	w.buf = w.spare[:0]
 	w.spare = nil
+	w.sent = 0
 	w.pongsQueued = 0
 	conn := w.conn
 	w.writing = true
 	w.cond.Broadcast() // room for waiting publishers
 	w.mu.Unlock()
 
-	_ = conn.SetWriteDeadline(time.Now().Add(w.writeTimeout))
-	n, err := conn.Write(batch)
+	deadline := time.Now().Add(c.opts.timing.writeTimeout)
+	own := !callerDeadline.IsZero() && callerDeadline.Before(deadline)
+	if own {
+		deadline = callerDeadline
+	}
+	_ = conn.SetWriteDeadline(deadline)
+	n, err := conn.Write(batch[sent:])
+	n += sent
 
+	var broken transport.Conn
 	w.mu.Lock()
 	w.writing = false
-	if err != nil {
-		// Keep the batch for reconnect; closing the socket makes the
-		// reader end the session, and reconnect waits for writing to clear.
-		w.failed, w.failedN = batch, n
-		_ = conn.Close()
-	} else if cap(batch) <= 4*w.limit {
-		w.spare = batch[:0]
+	switch {
+	case err == nil:
+		// A burst may have grown the buffers far past the limit; dropping
+		// the big one lets it shrink back.
+		if cap(batch) <= 4*w.limit {
+			w.spare = batch[:0]
+		}
+	case own && errors.Is(err, os.ErrDeadlineExceeded) && w.state == wsConnected:
+		w.putBack(batch, n)
+	default:
+		w.fail(batch, n, err, c.opts.timing.writeTimeout)
+		broken = conn
 	}
-	// A burst may have grown the buffers far past the limit; dropping the
-	// big one lets it shrink back.
 	if len(w.buf) > 0 {
 		w.wake()
 	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
+	if broken != nil {
+		// Closed outside the lock: closing a TLS connection writes an alert
+		// and may wait. The reader's next Read fails and it ends the session.
+		_ = broken.Close()
+	}
+}
+
+// putBack returns to the head of buf, with w.mu held, the part of batch the
+// socket did not take (it took n bytes), starting at the op it was cut in;
+// w.sent records how much of that op is already out.
+func (w *writer) putBack(batch []byte, n int) {
+	head := opStart(batch, n)
+	rest := batch[:copy(batch, batch[head:])]
+	if len(w.buf) > 0 {
+		rest = append(rest, w.buf...)
+	}
+	w.spare = w.buf[:0]
+	w.buf = rest
+	w.sent = n - head
+}
+
+// fail ends the session for the writer, with w.mu held, after a write of
+// batch failed with err once the socket took n bytes: from now on nothing
+// is written to that socket (the state leaves wsConnected at once, so
+// neither the flusher nor a direct writer takes another batch), and the
+// publishes after byte n are kept, op-aligned, in front of what was
+// buffered since. The op byte n falls in is kept whole: the server acts on
+// an op only once its last byte arrived, so a cut op was never delivered
+// and is sent again, while an op the socket took whole is not (it may have
+// been delivered: sending it again could duplicate it).
+func (w *writer) fail(batch []byte, n int, err error, timeout time.Duration) {
+	if w.err == nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The server did not take one batch in a whole write timeout:
+			// it is not reading, which is what a stale connection is.
+			err = fmt.Errorf("%w: a write did not complete within %v: %w", ErrStaleConnection, timeout, err)
+		} else {
+			err = fmt.Errorf("core: write failed: %w", err)
+		}
+		w.err = err
+	}
+	if w.state == wsConnected {
+		w.state = wsDisconnected
+	}
+	if w.state != wsClosed {
+		w.buf = salvage(batch, n, w.buf)
+	}
+	w.sent = 0
 }
 
 // keepAlive sends a PING, or declares the connection stale when too many

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -510,11 +511,33 @@ func TestHostileNoPong(t *testing.T) {
 
 // A server that floods PINGs and reads nothing would have the client
 // queue PONGs without bound (each PING is answered); past a thousand
-// PONGs waiting for one write, the session is declared stale instead.
+// PONGs waiting for one write the reader waits for the write instead (it
+// stops reading), and the write, which the server never takes, times out:
+// the session ends as stale, with bounded memory.
+//
+// The client's socket gets a small send buffer: Linux grows an untouched
+// one to megabytes, and filling that with PONGs (under the race detector)
+// takes longer than the bound on the reaction.
 func TestHostilePingFlood(t *testing.T) {
 	pings := bytes.Repeat([]byte("PING\r\n"), 32<<10/6)
-	err := killed(t, script(handshake(nil), stopReading(), floodBad(nil, pings, 256<<20)))
+	err := killed(t, script(handshake(nil), stopReading(), floodBad(nil, pings, 256<<20)),
+		core.WithWriteTimeout(100*time.Millisecond), core.WithDialer(smallSendBuffer{}))
 	assert.ErrorIs(t, err, core.ErrStaleConnection)
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+}
+
+// smallSendBuffer dials TCP with a 16 KiB send buffer.
+type smallSendBuffer struct{}
+
+func (smallSendBuffer) Dial(ctx context.Context, addr transport.Addr) (transport.Conn, error) {
+	c, err := transport.NewDialer().Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(interface{ SetWriteBuffer(int) error }); ok {
+		_ = tc.SetWriteBuffer(16 << 10)
+	}
+	return c, nil
 }
 
 // A server that floods -ERR 'Permissions Violation' while the user's event
