@@ -1,0 +1,21 @@
+package js
+
+import (
+	"context"
+
+	"github.com/starling-nats/starling/core"
+)
+
+// Conn is what JetStream needs from a NATS connection: requests, publishes
+// with a reply subject, and a borrowed subscription for replies. *core.Conn
+// satisfies it; so may a wrapper that traces or fakes calls.
+type Conn interface {
+	RequestMsg(ctx context.Context, m *core.Msg, opts ...core.RequestOption) (*core.Msg, error)
+	PublishMsg(m *core.Msg) error
+	PublishRequest(subject, reply string, data []byte) error
+	SubscribeBorrowed(subject string, handler func(*core.BorrowedMsg), opts ...core.SubOption) (*core.Subscription, error)
+	NewInbox() string
+	Closed() <-chan struct{}
+}
+
+var _ Conn = (*core.Conn)(nil)
