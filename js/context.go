@@ -41,6 +41,10 @@ type JetStream struct {
 	level   int
 	levelOK bool
 
+	// lastStream is the stream name of the last sync PubAck, reused while
+	// it repeats so that an ack does not allocate the name.
+	lastStream atomicString
+
 	asyncOnce sync.Once
 	async     atomic.Pointer[asyncPublisher]
 	asyncErr  error
@@ -211,3 +215,15 @@ func (js *JetStream) Close() {
 		<-p.ended
 	}
 }
+
+// atomicString is a string read and written atomically.
+type atomicString struct{ p atomic.Pointer[string] }
+
+func (a *atomicString) Load() string {
+	if p := a.p.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (a *atomicString) Store(s string) { a.p.Store(&s) }

@@ -29,12 +29,25 @@ func connect(t testing.TB, url string, opts ...core.Option) *core.Conn {
 	return nc
 }
 
-// newJS starts a JetStream server and returns a context on it.
-func newJS(t testing.TB, opts ...js.Option) (*harness.Server, *core.Conn, *js.JetStream) {
+// newJS starts a JetStream server and returns a context on it; opts are
+// harness.Option and js.Option values.
+func newJS(t testing.TB, opts ...any) (*harness.Server, *core.Conn, *js.JetStream) {
 	t.Helper()
-	s := harness.RunServer(t, harness.WithJetStream())
+	sopts := []harness.Option{harness.WithJetStream()}
+	var jopts []js.Option
+	for _, o := range opts {
+		switch o := o.(type) {
+		case harness.Option:
+			sopts = append(sopts, o)
+		case js.Option:
+			jopts = append(jopts, o)
+		default:
+			t.Fatalf("newJS: option of type %T", o)
+		}
+	}
+	s := harness.RunServer(t, sopts...)
 	nc := connect(t, s.ClientURL())
-	j, err := js.New(nc, opts...)
+	j, err := js.New(nc, jopts...)
 	require.NoError(t, err)
 	t.Cleanup(j.Close)
 	return s, nc, j

@@ -47,18 +47,28 @@ func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOpt
 		if wait == 0 {
 			wait = js.opts.timeout
 		}
-		actx, cancel := context.WithTimeout(ctx, wait)
+		// The caller's context serves as is when it ends first: no timer
+		// of our own.
+		actx, cancel := ctx, context.CancelFunc(nil)
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > wait {
+			actx, cancel = context.WithTimeout(ctx, wait)
+		}
 		reply, err := js.nc.RequestMsg(actx, out)
-		cancel()
+		if cancel != nil {
+			cancel()
+		}
 		switch {
 		case err == nil:
 			ack := new(PubAck)
-			var p ackParser
+			p := ackParser{stream: js.lastStream.Load()}
 			if st := reply.Status(); st != 0 {
 				return nil, fmt.Errorf("%w: publish reply status %d %s", ErrInvalidResponse, st, reply.Description())
 			}
 			if err := p.parse(reply.Data, ack); err != nil {
 				return nil, err
+			}
+			if p.stream != js.lastStream.Load() {
+				js.lastStream.Store(p.stream)
 			}
 			return ack, nil
 		case errors.Is(err, core.ErrNoResponders):
