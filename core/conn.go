@@ -175,7 +175,7 @@ func Connect(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 			return nil, err
 		}
 		// Keep trying in the background, as reconnect does.
-		c.status.Store(int32(StatusReconnecting))
+		c.setStatus(StatusReconnecting)
 		c.wg.Add(2)
 		go c.readLoop(nil, err)
 		go c.flushLoop()
@@ -211,6 +211,37 @@ func (c *Conn) connectFirst(ctx context.Context) (*session, error) {
 
 // Status reports where the Conn is in its life.
 func (c *Conn) Status() Status { return Status(c.status.Load()) }
+
+// setStatus moves the Conn to status to, in one compare-and-swap, when the
+// move is allowed from where it is (see docs/architecture.md), and reports
+// the status it left. It never leaves StatusClosed: a reconnect or a Drain
+// that races with Close cannot bring a closed Conn back. Only close moves to
+// StatusClosed.
+func (c *Conn) setStatus(to Status) (from Status, ok bool) {
+	for {
+		from = Status(c.status.Load())
+		if !statusMove(from, to) {
+			return from, false
+		}
+		if c.status.CompareAndSwap(int32(from), int32(to)) {
+			return from, true
+		}
+	}
+}
+
+// statusMove reports whether a Conn may move from one status to another.
+func statusMove(from, to Status) bool {
+	switch to {
+	case StatusConnected:
+		// Draining keeps its status through reconnects.
+		return from == StatusConnecting || from == StatusReconnecting
+	case StatusReconnecting:
+		return from == StatusConnecting || from == StatusConnected
+	case StatusDraining:
+		return from == StatusConnecting || from == StatusConnected || from == StatusReconnecting
+	}
+	return false
+}
 
 // IsConnected reports whether a session is up.
 func (c *Conn) IsConnected() bool { return c.Status() == StatusConnected }
