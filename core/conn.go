@@ -102,7 +102,8 @@ type Conn struct {
 	// queued without waking the flusher; the reader writes them before it
 	// blocks on the next read.
 	readerOwes bool
-	// auth secrets held for reconnects, wiped by Close.
+	// auth secrets held for reconnects, wiped when the reader (the only
+	// goroutine that reads them once Connect returned) exits.
 	secrets authSecrets
 }
 
@@ -286,7 +287,8 @@ func (c *Conn) close(reason error) {
 		c.wakeReconnectWaiters()
 		c.subs.closeAll()
 		c.resp.closeAll()
-		c.secrets.wipe()
+		// The secrets are wiped by the reader on its way out, not here: a
+		// reconnect handshake on the reader may be reading them right now.
 	})
 }
 

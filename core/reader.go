@@ -65,6 +65,8 @@ func (c *Conn) readLoop(sess *session, cause error) {
 		c.install(sess, everConnected)
 		everConnected = true
 	}
+	// No handshake runs after this point: the secrets can go.
+	c.secrets.wipe()
 	c.events.push(Event{Kind: EventClosed, Err: c.closeErr})
 	close(c.done)
 }
