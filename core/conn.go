@@ -63,7 +63,7 @@ type Conn struct {
 	w      writer
 	subs   subTable
 	resp   respMux
-	events eventQueue
+	events eventHub
 	pool   serverPool
 	stats  counters
 
