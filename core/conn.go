@@ -67,9 +67,10 @@ type Conn struct {
 	pool   serverPool
 	stats  counters
 
-	// staleErr is set by the flusher when pings went unanswered, so the
-	// reader reports the session's end as stale rather than as a read error.
-	staleErr atomic.Bool
+	// staleRule is set (markStale) when a keep-alive rule declared the
+	// session dead, so the reader reports the session's end as stale, with
+	// the rule, rather than as a read error.
+	staleRule atomic.Uint32
 	// force is set by ForceReconnect for the same reason, and leaving when
 	// the Conn leaves a lame-duck server.
 	force   atomic.Bool
@@ -305,6 +306,19 @@ func (c *Conn) Err() error {
 	// complete.
 	if c.Status() == StatusClosed {
 		return c.closeErr
+	}
+	return nil
+}
+
+// markStale records that rule declared the session dead; the caller then
+// closes the socket, and the reader reports the end with the rule.
+func (c *Conn) markStale(rule StaleRule) { c.staleRule.Store(uint32(rule)) }
+
+// staleReason returns, once, the error for the rule that declared the
+// session dead, or nil.
+func (c *Conn) staleReason() error {
+	if r := StaleRule(c.staleRule.Swap(0)); r != 0 {
+		return &StaleConnectionError{Rule: r}
 	}
 	return nil
 }
