@@ -217,6 +217,10 @@ func (s *Subscription) trimNewest(n int) {
 // it tells the server to stop, starts the rest and returns nil at once.
 // Wait on Done outside the handler. The drain started so is bounded by
 // ctx's deadline but not by its cancellation.
+//
+// The queued messages of a SubscribeSync or SubscribeChan subscription are
+// delivered by whoever calls Next or receives from the channel: keep doing
+// so while Drain waits, from another goroutine.
 func (s *Subscription) Drain(ctx context.Context) error {
 	c := s.conn
 	if !c.subs.has(s.sid) {
