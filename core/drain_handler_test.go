@@ -28,9 +28,11 @@ func drainFromHandler(t *testing.T, borrowed, whole bool) {
 	var handled atomic.Int32
 	returned := make(chan error, 1)
 	var sub *core.Subscription
-	ready := make(chan struct{})
+	// The handler drains once the server has taken all n publishes, so
+	// they all reach the subscription before the server sees the UNSUB.
+	published := make(chan struct{})
 	drain := func() {
-		<-ready
+		<-published
 		var err error
 		if whole {
 			err = nc.Drain(context.Background())
@@ -55,12 +57,12 @@ func drainFromHandler(t *testing.T, borrowed, whole bool) {
 		})
 	}
 	require.NoError(t, err)
-	close(ready)
 	flush(t, nc)
 	for i := 0; i < n; i++ {
 		require.NoError(t, pub.Publish("dh", []byte(itoa(i))))
 	}
 	flush(t, pub)
+	close(published)
 
 	select {
 	case err := <-returned:
@@ -81,8 +83,8 @@ func drainFromHandler(t *testing.T, borrowed, whole bool) {
 		}
 		assert.NoError(t, nc.Err())
 	}
-	// Every message published before the handler drained was sent to the
-	// subscription before the server saw the UNSUB, and is handled.
+	// Every message the server took before the handler drained was sent
+	// to the subscription before the server saw the UNSUB, and is handled.
 	assert.Equal(t, int32(n), handled.Load())
 }
 
