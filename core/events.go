@@ -93,8 +93,9 @@ const maxQueuedEvents = 1024
 //
 // A listener added after the Conn closed receives EventClosed at once, so
 // whoever waits for the end sees it. remove may be called more than once,
-// and from the listener itself; once it returned, f is not called again
-// (a call already running finishes). A nil f is ignored.
+// and from the listener itself; once it returned, no event is queued for f
+// any more and those waiting are discarded, but a call already under way,
+// or just taken from the queue, still runs. A nil f is ignored.
 func (c *Conn) AddEventListener(f func(Event)) (remove func()) {
 	if f == nil {
 		return func() {}
