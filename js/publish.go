@@ -69,6 +69,9 @@ func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOpt
 			if st := reply.Status(); st != 0 {
 				return nil, fmt.Errorf("%w: publish reply status %d %s", ErrInvalidResponse, st, reply.Description())
 			}
+			if len(reply.Data) > js.opts.maxResponse {
+				return nil, fmt.Errorf("%w: pub ack of %d bytes", ErrResponseTooLarge, len(reply.Data))
+			}
 			if err := p.parse(reply.Data, ack); err != nil {
 				return nil, err
 			}
