@@ -75,6 +75,8 @@ func TestPublishAsyncOptionsAndErrors(t *testing.T) {
 	assert.Zero(t, j.PublishAsyncPending())
 	_, err = j.PublishAsync(ctx, "o", nil, js.TTL(0))
 	require.ErrorIs(t, err, js.ErrInvalidOption)
+	_, err = j.PublishAsync(ctx, "o", nil, js.AckWait(time.Second))
+	require.ErrorIs(t, err, js.ErrInvalidOption)
 	assert.Zero(t, j.PublishAsyncPending())
 }
 
