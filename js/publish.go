@@ -28,7 +28,9 @@ func (js *JetStream) Publish(ctx context.Context, subject string, data []byte, o
 //     attempt that times out is republished with the same MsgID, which
 //     the stream's duplicate window turns into an ack for the stored copy.
 //     Without a deadline on ctx, at most 1+DefaultMaxRepublish attempts
-//     are made.
+//     are made. The stream deduplicates only within its duplicate window
+//     (2 minutes by default): give ctx a deadline inside it, or a
+//     republish after the window may store a second copy.
 func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOption) (*PubAck, error) {
 	var o pubOpts
 	for _, opt := range opts {
