@@ -346,21 +346,21 @@ func mid(data []byte) io.Reader {
 	return io.MultiReader(bytes.NewReader(data[:len(data)/2]), bytes.NewReader(data[len(data)/2:]))
 }
 
-// checkAllocs reports whether an input gets its allocation check.
-// testing.AllocsPerRun stops the world four times (GOMAXPROCS and
-// ReadMemStats, twice each), which dominated the cost of an execution, so
-// under -fuzz only every 8th input is checked, chosen by a hash of its
-// content so that a failure reproduces; in ordinary test runs (the corpus)
-// every input is. Under the race detector sync.Pool drops buffers on
-// purpose, so nothing is checked.
+// sampled reports whether an input gets the checks too costly for every
+// execution under -fuzz: testing.AllocsPerRun (it stops the world four
+// times, for GOMAXPROCS and ReadMemStats) and FuzzRoundTrip's decoding of
+// INFO and CONNECT with encoding/json. In ordinary test runs (the corpus)
+// every input gets them; under -fuzz every 8th, chosen by a hash of its
+// content so that a failure reproduces with go test -run=<Target>/<file>.
+func sampled(data []byte) bool {
+	return !fuzzing() || crc32.ChecksumIEEE(data)%8 == 0
+}
+
+// checkAllocs reports whether an input gets its allocation check: when
+// sampled, and not under the race detector, where sync.Pool drops buffers
+// on purpose.
 func checkAllocs(data []byte) bool {
-	switch {
-	case raceEnabled:
-		return false
-	case !fuzzing():
-		return true
-	}
-	return crc32.ChecksumIEEE(data)%8 == 0
+	return !raceEnabled && sampled(data)
 }
 
 // fuzzing reports whether the test binary runs with -fuzz (asked once, after
