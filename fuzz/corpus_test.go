@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,22 +40,58 @@ func bytesSeeds(prefix string, inputs map[string]string) []seed {
 	return out
 }
 
+// transcriptSeeds returns each operation of the transcripts as a seed of its
+// own (duplicates once). Whole transcripts (up to 1.2 KB) made slow seeds:
+// the fuzzer minimises an interesting input by trying to remove every
+// range of its bytes, and in a stream of sized payloads nearly every
+// removal fails, so a transcript-sized input held the worker for 10 to 60
+// seconds. The codec's own transcript tests decode them whole, split at
+// every byte.
 func transcriptSeeds(t *testing.T, suffix string) []seed {
 	var out []seed
+	seen := map[string]bool{}
 	for _, name := range []string{"session", "verbose"} {
 		b, err := os.ReadFile(filepath.Join(transcripts, name+suffix+".raw"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, seed{"transcript-" + name, []any{b}})
+		for i, op := range splitOps(b) {
+			if !seen[string(op)] {
+				seen[string(op)] = true
+				out = append(out, seed{fmt.Sprintf("transcript-%s-%02d", name, i), []any{op}})
+			}
+		}
 	}
 	return out
 }
 
+// splitOps cuts a transcript into its operations: a control line and, for
+// MSG, HMSG, PUB and HPUB, the payload its last field declares with its
+// CRLF. It is independent of the codec's decoders, which the seeds test.
+func splitOps(b []byte) [][]byte {
+	var ops [][]byte
+	for len(b) > 0 {
+		n := bytes.IndexByte(b, '\n') + 1
+		if n == 0 {
+			n = len(b)
+		}
+		if f := strings.Fields(string(b[:n])); len(f) > 1 {
+			switch strings.ToUpper(f[0]) {
+			case "MSG", "HMSG", "PUB", "HPUB":
+				size, _ := strconv.Atoi(f[len(f)-1])
+				n = min(len(b), n+size+2)
+			}
+		}
+		ops = append(ops, b[:n])
+		b = b[n:]
+	}
+	return ops
+}
+
 func serverSeeds(t *testing.T) []seed {
-	large := codec.AppendMsg(nil, "big", 1, "", bytes.Repeat([]byte("L"), 40000))
+	large := codec.AppendMsg(nil, "big", 1, "", bytes.Repeat([]byte("L"), smallLimits.MaxPayload+1))
 	large = codec.AppendPing(large)
-	seeds := append(transcriptSeeds(t, ""), seed{"large-msg", []any{large}})
+	seeds := append(transcriptSeeds(t, ""), seed{"msg-over-small-limit", []any{large}})
 	return append(seeds, bytesSeeds("edge-", map[string]string{
 		"info":                "INFO {\"server_id\":\"x\",\"max_payload\":1048576}\r\n",
 		"info-spaces":         "INFO \t {} \r\n",
@@ -84,15 +121,15 @@ func serverSeeds(t *testing.T) []seed {
 		"err-unquoted":        "-ERR no quotes\r\n",
 		"unknown":             "FOO bar\r\n",
 		"empty-line":          "\r\n",
-		"long-line":           "MSG " + strings.Repeat("x", 300) + " 1 1\r\nx\r\n",
-		"long-info":           "INFO {\"a\":\"" + strings.Repeat("y", 1100) + "\"}\r\n",
+		"long-line":           "MSG " + strings.Repeat("x", smallLimits.MaxControlLine) + " 1 1\r\nx\r\n",
+		"long-info":           "INFO {\"a\":\"" + strings.Repeat("y", smallLimits.MaxInfo) + "\"}\r\n",
 		"client-op":           "PUB foo 1\r\nx\r\n",
 	})...)
 }
 
 func clientSeeds(t *testing.T) []seed {
-	large := codec.AppendPub(nil, "big", "", bytes.Repeat([]byte("L"), 40000))
-	seeds := append(transcriptSeeds(t, "-client"), seed{"large-pub", []any{large}})
+	large := codec.AppendPub(nil, "big", "", bytes.Repeat([]byte("L"), smallLimits.MaxPayload+1))
+	seeds := append(transcriptSeeds(t, "-client"), seed{"pub-over-small-limit", []any{large}})
 	return append(seeds, bytesSeeds("edge-", map[string]string{
 		"connect":            "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true}\r\n",
 		"connect-lower":      "connect {}\n",
@@ -170,7 +207,7 @@ func roundTripSeeds() []seed {
 		{"edge-plain", []any{"foo.bar", "", uint64(1), "", "", []byte("hello"), "Unknown Protocol Operation"}},
 		{"edge-reply-header", []any{"foo.*", "_INBOX.abc.1", uint64(18446744073709551615), "Nats-Msg-Id", "  id-1 ", []byte{}, "Permissions Violation for Publish to \"x\""}},
 		{"edge-invalid", []any{"foo bar", "not valid", uint64(0), "bad key", "bad\r\nvalue", []byte("\r\n"), "line\r\nbreak"}},
-		{"edge-json", []any{"a.>", "r", uint64(42), "k", "v\"\\\u2028", []byte(strings.Repeat("p", 5000)), "bad \xff utf8 \u2029"}},
+		{"edge-json", []any{"a.>", "r", uint64(42), "k", "v\"\\\u2028", []byte(strings.Repeat("p", 100)), "bad \xff utf8 \u2029"}},
 	}
 }
 

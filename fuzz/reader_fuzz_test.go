@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"testing"
-	"testing/iotest"
 
 	"github.com/starling-nats/starling/codec"
 )
@@ -16,27 +15,20 @@ import (
 func FuzzReader(f *testing.F) {
 	f.Add([]byte("INFO {}\r\nMSG a 1 2\r\nhi\r\nHMSG a 1 r 12 13\r\nNATS/1.0\r\n\r\nx\r\nPING\r\nPONG\r\n+OK\r\n-ERR 'x'\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, l := range limitSets {
-			ops, class := decodeServer(t, bytes.NewReader(data), len(data), l)
-			ops2, class2 := decodeServer(t, iotest.OneByteReader(bytes.NewReader(data)), len(data), l)
-			sameResult(t, "one byte per read", ops, class, ops2, class2)
-			ops2, class2 = decodeServer(t, mid(data), len(data), l)
-			sameResult(t, "split in two", ops, class, ops2, class2)
-			if class == io.EOF.Error() {
-				reencodeServer(t, data, l)
-				noAllocsServer(t, data)
-			}
+		if decodeAll(t, data, decodeServer).class == io.EOF.Error() {
+			reencodeServer(t, data)
+			noAllocsServer(t, data)
 		}
 	})
 }
 
 // reencodeServer encodes every op of a valid stream again with the codec's
 // own encoders and checks the result decodes to the same ops.
-func reencodeServer(t *testing.T, data []byte, l codec.Limits) {
-	r := codec.NewReader(bytes.NewReader(data), l)
+func reencodeServer(t *testing.T, data []byte) {
+	r := codec.NewReader(bytes.NewReader(data), codec.Limits{})
 	defer r.Release()
 	var out []byte
-	var want []string
+	want := new(opLog)
 	for {
 		op, err := r.Next()
 		if err != nil {
@@ -59,7 +51,7 @@ func reencodeServer(t *testing.T, data []byte, l codec.Limits) {
 			if len(canon.Reply) == 0 {
 				canon.Reply = nil
 			}
-			want = append(want, describeOp(&canon))
+			want.addServer(&canon)
 			continue
 		case codec.OpInfo:
 			out = append(append(append(out, "INFO "...), op.Text...), "\r\n"...)
@@ -72,38 +64,32 @@ func reencodeServer(t *testing.T, data []byte, l codec.Limits) {
 		case codec.OpErr:
 			out = codec.AppendErr(out, string(op.Text))
 		}
-		want = append(want, describeOp(op))
+		want.addServer(op)
 	}
-	got, class := decodeServer(t, bytes.NewReader(out), len(out), codec.Limits{MaxControlLine: 1 << 20, MaxPayload: 1 << 30, MaxInfo: 1 << 20})
-	if class != io.EOF.Error() {
-		t.Fatalf("re-encoded stream fails: %s\n%q", class, out)
+	got := decodeServer(t, bytes.NewReader(out), len(out), codec.Limits{MaxControlLine: 1 << 20, MaxPayload: 1 << 30, MaxInfo: 1 << 20})
+	if got.class != io.EOF.Error() {
+		t.Fatalf("re-encoded stream fails: %s\n%q", got.class, out)
 	}
-	sameResult(t, "re-encoded", want, class, got, class)
+	want.class = got.class
+	sameResult(t, "re-encoded", want, got)
 }
 
 // FuzzClientReader is FuzzReader for ClientReader.
 func FuzzClientReader(f *testing.F) {
 	f.Add([]byte("CONNECT {}\r\nSUB a 1\r\nSUB a q 2\r\nPUB a 2\r\nhi\r\nHPUB a r 12 13\r\nNATS/1.0\r\n\r\nx\r\nUNSUB 1 5\r\nPING\r\nPONG\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, l := range limitSets {
-			ops, class := decodeClient(t, bytes.NewReader(data), len(data), l)
-			ops2, class2 := decodeClient(t, iotest.OneByteReader(bytes.NewReader(data)), len(data), l)
-			sameResult(t, "one byte per read", ops, class, ops2, class2)
-			ops2, class2 = decodeClient(t, mid(data), len(data), l)
-			sameResult(t, "split in two", ops, class, ops2, class2)
-			if class == io.EOF.Error() {
-				reencodeClient(t, data, l)
-				noAllocsClient(t, data)
-			}
+		if decodeAll(t, data, decodeClient).class == io.EOF.Error() {
+			reencodeClient(t, data)
+			noAllocsClient(t, data)
 		}
 	})
 }
 
-func reencodeClient(t *testing.T, data []byte, l codec.Limits) {
-	r := codec.NewClientReader(bytes.NewReader(data), l)
+func reencodeClient(t *testing.T, data []byte) {
+	r := codec.NewClientReader(bytes.NewReader(data), codec.Limits{})
 	defer r.Release()
 	var out []byte
-	var want []string
+	want := new(opLog)
 	for {
 		op, err := r.Next()
 		if err != nil {
@@ -139,11 +125,12 @@ func reencodeClient(t *testing.T, data []byte, l codec.Limits) {
 		case codec.OpPong:
 			out = codec.AppendPong(out)
 		}
-		want = append(want, describeClientOp(&canon))
+		want.addClient(&canon)
 	}
-	got, class := decodeClient(t, bytes.NewReader(out), len(out), codec.Limits{MaxControlLine: 1 << 20, MaxPayload: 1 << 30})
-	if class != io.EOF.Error() {
-		t.Fatalf("re-encoded stream fails: %s\n%q", class, out)
+	got := decodeClient(t, bytes.NewReader(out), len(out), codec.Limits{MaxControlLine: 1 << 20, MaxPayload: 1 << 30})
+	if got.class != io.EOF.Error() {
+		t.Fatalf("re-encoded stream fails: %s\n%q", got.class, out)
 	}
-	sameResult(t, "re-encoded", want, class, got, class)
+	want.class = got.class
+	sameResult(t, "re-encoded", want, got)
 }

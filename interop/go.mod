@@ -8,6 +8,7 @@ require (
 	github.com/starling-nats/starling/codec v0.0.0
 	github.com/starling-nats/starling/harness v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
+	github.com/valyala/bytebufferpool v1.0.0
 	go.uber.org/goleak v1.3.0
 )
 
