@@ -300,7 +300,8 @@ func (c *Conn) close(reason error) {
 func (c *Conn) Closed() <-chan struct{} { return c.done }
 
 // Err returns why the Conn closed: nil after Close or a completed Drain,
-// otherwise the error that ended it (no servers left, authorization...).
+// otherwise the error that ended it (no servers left, authorization, the
+// context error of a Drain started from a handler that ran out of time...).
 // Valid once the Conn is closed (from the EventClosed handler on).
 func (c *Conn) Err() error {
 	// closeErr is written before the closed status is stored, so once the

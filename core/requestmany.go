@@ -123,12 +123,16 @@ type replyQueue struct {
 	limit  int
 	closed bool
 	notify chan struct{}
-	// dropped counts the replies dropped since the last report of them;
-	// dropAt is how many queued replies came before the first of them, so
-	// the report comes in its place.
-	dropped int
-	dropAt  int
+	// in and out count the replies queued and taken so far; drops lists
+	// the runs of dropped replies not yet reported, each after the in-th
+	// queued reply, so that each report comes in its place. There are at
+	// most limit+1 runs: a queued reply separates two.
+	in, out int
+	drops   []dropRun
 }
+
+// dropRun is a run of replies dropped one after another.
+type dropRun struct{ after, n int }
 
 func newReplyQueue(limit int) *replyQueue {
 	return &replyQueue{limit: limit, notify: make(chan struct{}, 1)}
@@ -138,11 +142,11 @@ func (q *replyQueue) push(m *Msg) {
 	q.mu.Lock()
 	if q.limit <= 0 || len(q.msgs) < q.limit {
 		q.msgs = append(q.msgs, m)
+		q.in++
+	} else if k := len(q.drops) - 1; k >= 0 && q.drops[k].after == q.in {
+		q.drops[k].n++
 	} else {
-		if q.dropped == 0 {
-			q.dropAt = len(q.msgs)
-		}
-		q.dropped++
+		q.drops = append(q.drops, dropRun{after: q.in, n: 1})
 	}
 	q.mu.Unlock()
 	select {
@@ -166,9 +170,9 @@ func (q *replyQueue) close() {
 func (q *replyQueue) next(ctx context.Context, stall <-chan time.Time, closing <-chan struct{}) (*Msg, error) {
 	for {
 		q.mu.Lock()
-		if q.dropped > 0 && q.dropAt == 0 {
-			err := &RepliesDroppedError{Dropped: q.dropped, Limit: q.limit}
-			q.dropped = 0
+		if len(q.drops) > 0 && q.drops[0].after == q.out {
+			err := &RepliesDroppedError{Dropped: q.drops[0].n, Limit: q.limit}
+			q.drops = q.drops[1:]
 			q.mu.Unlock()
 			return nil, err
 		}
@@ -176,9 +180,7 @@ func (q *replyQueue) next(ctx context.Context, stall <-chan time.Time, closing <
 			m := q.msgs[0]
 			q.msgs[0] = nil
 			q.msgs = q.msgs[1:]
-			if q.dropped > 0 {
-				q.dropAt--
-			}
+			q.out++
 			q.mu.Unlock()
 			return m, nil
 		}
