@@ -292,9 +292,11 @@ const (
 	// StalePingsUnanswered: WithMaxPingsOut keep-alive PINGs in a row got
 	// no PONG (one is sent every WithPingInterval).
 	StalePingsUnanswered StaleRule = iota + 1
-	// StalePongBacklog: the server kept sending PINGs while the PONGs
-	// answering them could not be written: it was not reading.
-	StalePongBacklog
+	// StaleWriteTimeout: a write (publishes, PONGs, anything) was not
+	// taken in full within WithWriteTimeout: the server is not reading. A
+	// server that floods PINGs and reads nothing ends here too: past 1024
+	// queued PONGs the reader waits for the write instead of queuing more.
+	StaleWriteTimeout
 	// StaleServerReported: the server declared the connection stale
 	// (-ERR 'Stale Connection'): our PONGs did not reach it in time.
 	StaleServerReported
@@ -304,24 +306,28 @@ func (r StaleRule) String() string {
 	switch r {
 	case StalePingsUnanswered:
 		return "pings unanswered"
-	case StalePongBacklog:
-		return "pong backlog"
+	case StaleWriteTimeout:
+		return "write timed out"
 	case StaleServerReported:
 		return "reported by the server"
 	}
 	return "unknown"
 }
 
-// StaleConnectionError ended a session that the keep-alive found dead; Rule
-// says which rule fired. It matches ErrStaleConnection, and the session is
+// StaleConnectionError ended a session that the keep-alive or the write
+// timeout found dead; Rule says which rule fired. It matches ErrStaleConnection, and the session is
 // replaced through reconnect.
 type StaleConnectionError struct {
 	Rule StaleRule
-	// Err is the server's -ERR (a *ServerError) for StaleServerReported.
+	// Err is the server's -ERR (a *ServerError) for StaleServerReported, and
+	// the write's error (matching os.ErrDeadlineExceeded) for StaleWriteTimeout.
 	Err error
 }
 
 func (e *StaleConnectionError) Error() string {
+	if e.Rule == StaleWriteTimeout && e.Err != nil {
+		return "core: stale connection: " + e.Err.Error()
+	}
 	return "core: stale connection: " + e.Rule.String()
 }
 

@@ -281,7 +281,7 @@ func (w *writer) fail(batch []byte, n int, err error, timeout time.Duration) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// The server did not take one batch in a whole write timeout:
 			// it is not reading, which is what a stale connection is.
-			err = fmt.Errorf("%w: a write did not complete within %v: %w", ErrStaleConnection, timeout, err)
+			err = &StaleConnectionError{Rule: StaleWriteTimeout, Err: fmt.Errorf("a write did not complete within %v: %w", timeout, err)}
 		} else {
 			err = fmt.Errorf("core: write failed: %w", err)
 		}

@@ -1,7 +1,9 @@
 package core_test
 
 import (
+	"bytes"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -86,5 +88,13 @@ func TestHostileStaleRules(t *testing.T) {
 		var srv *core.ServerError
 		require.True(t, errors.As(err, &srv), "the server's -ERR is kept: %v", err)
 		assert.Equal(t, core.ServerErrStaleConnection, srv.Kind)
+	})
+	t.Run("write timed out", func(t *testing.T) {
+		// A server that floods PINGs and reads nothing: the PONGs' write never completes.
+		pings := bytes.Repeat([]byte("PING\r\n"), 32<<10/6)
+		err := killed(t, script(handshake(nil), stopReading(), floodBad(nil, pings, 256<<20)),
+			core.WithWriteTimeout(100*time.Millisecond), core.WithDialer(smallSendBuffer{}))
+		assert.Equal(t, core.StaleWriteTimeout, rule(t, err))
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	})
 }
