@@ -33,6 +33,12 @@ const (
 	// permissions violation (Sub names the subscription when it concerns
 	// one) or a server that left the pool.
 	EventAsyncError
+	// EventReconnectFailed: one attempt to reconnect failed: Server is the
+	// server tried, Err why (refused, timed out, TLS, authorization…). The
+	// Conn goes on with the next server or after a backoff; the attempt that
+	// takes a server out of the pool is also reported as EventAsyncError.
+	// nats.go's ReconnectErrHandler.
+	EventReconnectFailed
 )
 
 func (k EventKind) String() string {
@@ -53,6 +59,8 @@ func (k EventKind) String() string {
 		return "slow consumer"
 	case EventAsyncError:
 		return "async error"
+	case EventReconnectFailed:
+		return "reconnect failed"
 	}
 	return "unknown"
 }
@@ -60,7 +68,8 @@ func (k EventKind) String() string {
 // Event is something that happened to a Conn, delivered in order.
 type Event struct {
 	Kind EventKind
-	// Err is the cause (disconnected, closed, slow consumer, async error).
+	// Err is the cause (disconnected, closed, slow consumer, async error,
+	// reconnect failed).
 	Err error
 	// Sub is the subscription concerned, when there is one.
 	Sub *Subscription
@@ -71,8 +80,8 @@ type Event struct {
 }
 
 // maxQueuedEvents bounds the events waiting for one slow listener. Past it,
-// events that a server can cause in any number (async errors, slow
-// consumers, discoveries) are dropped for that listener and counted; events
+// events that can come in any number (async errors, slow consumers,
+// discoveries, failed reconnect attempts) are dropped for that listener and counted; events
 // of the Conn's own life (connected, disconnected, reconnected, closed, lame
 // duck) are bounded by the number of sessions and always kept.
 const maxQueuedEvents = 1024
@@ -88,7 +97,7 @@ const maxQueuedEvents = 1024
 // never concurrently with itself; different listeners run concurrently. The
 // reader never waits for a listener, and a slow or blocked listener delays
 // only itself: past 1024 events waiting for it, it misses the droppable
-// ones (async errors, slow consumers, discoveries) and is told how many in
+// ones (async errors, slow consumers, discoveries, failed reconnect attempts) and is told how many in
 // an EventAsyncError wrapping ErrEventsDropped once it catches up.
 //
 // A listener added after the Conn closed receives EventClosed at once, so
@@ -216,5 +225,6 @@ func (l *listener) run() {
 // droppable reports whether events of kind may be dropped when a listener
 // falls behind.
 func droppable(k EventKind) bool {
-	return k == EventAsyncError || k == EventSlowConsumer || k == EventServersDiscovered
+	return k == EventAsyncError || k == EventSlowConsumer || k == EventServersDiscovered ||
+		k == EventReconnectFailed // a Conn that retries forever fails without bound
 }

@@ -226,6 +226,7 @@ func (c *Conn) reconnect(last *session, cause error) *session {
 			}
 			errs = append(errs, err)
 			removed := c.pool.failed(srv, err, c.opts.reconnect)
+			c.events.push(Event{Kind: EventReconnectFailed, Err: err, Server: srv.url})
 			if errors.Is(err, ErrAuthorization) || errors.Is(err, ErrAuthExpired) || removed {
 				c.events.push(Event{Kind: EventAsyncError, Err: err, Server: srv.url})
 			}
