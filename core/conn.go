@@ -90,10 +90,6 @@ type Conn struct {
 	closeErr  error         // why the Conn closed; written before done closes
 	wg        sync.WaitGroup
 
-	// reconnected wakes Flush calls waiting out a disconnection.
-	reconnMu    sync.Mutex
-	reconnected chan struct{}
-
 	// borrowed is the reader goroutine's reusable BorrowedMsg.
 	borrowed BorrowedMsg
 	// lastSub is the subscription the reader dispatched to last (reader
@@ -168,7 +164,6 @@ func Connect(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 	c.subs.init()
 	c.resp.init(c)
 	c.events.init(o.onEvent)
-	c.reconnected = make(chan struct{})
 	c.status.Store(int32(StatusConnecting))
 
 	sess, err := c.connectFirst(ctx)
@@ -287,7 +282,6 @@ func (c *Conn) close(reason error) {
 		}
 		close(c.closing)
 		c.cancelLife()
-		c.wakeReconnectWaiters()
 		c.subs.closeAll()
 		c.resp.closeAll()
 		// The secrets are wiped by the reader on its way out, not here: a
@@ -324,35 +318,4 @@ func (c *Conn) staleReason() error {
 		return &StaleConnectionError{Rule: r}
 	}
 	return nil
-}
-
-// wakeReconnectWaiters releases everything waiting for the next session.
-func (c *Conn) wakeReconnectWaiters() {
-	c.reconnMu.Lock()
-	close(c.reconnected)
-	c.reconnected = make(chan struct{})
-	c.reconnMu.Unlock()
-}
-
-// waitConnected blocks until a session is up, the Conn closes, or ctx ends.
-func (c *Conn) waitConnected(ctx context.Context) error {
-	for {
-		switch c.Status() {
-		case StatusConnected, StatusDraining:
-			return nil
-		case StatusClosed:
-			return ErrConnectionClosed
-		}
-		c.reconnMu.Lock()
-		ch := c.reconnected
-		c.reconnMu.Unlock()
-		if c.Status() == StatusConnected {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }

@@ -43,7 +43,6 @@ func (c *Conn) install(s *session, reconnected bool) {
 
 	// A draining Conn stays draining; a closed one stays closed.
 	c.setStatus(StatusConnected)
-	c.wakeReconnectWaiters()
 	c.discover(info)
 	kind := EventConnected
 	if reconnected {

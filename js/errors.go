@@ -125,8 +125,6 @@ var (
 	// ErrConnectionReset: the connection was lost while the publish was in
 	// flight; the message may or may not be stored.
 	ErrConnectionReset = errors.New("js: connection lost before the ack")
-	// ErrEndOfBatch is not returned to users; it ends batched direct gets.
-	errEndOfBatch = errors.New("js: end of batch")
 )
 
 // LevelError is returned before a request is sent when a feature needs a
