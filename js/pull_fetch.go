@@ -177,4 +177,3 @@ func (f *fetchState) finish(err error) ([]*Msg, error) {
 	f.end(err)
 	return f.msgs, f.err
 }
-
