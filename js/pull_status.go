@@ -107,6 +107,8 @@ func statusKind(code int, desc string) error {
 		return ErrAPILevelTooLow
 	case 423:
 		return ErrPinIDMismatch
+	case 503:
+		return ErrNoStreamResponse
 	}
 	return ErrInvalidResponse
 }
