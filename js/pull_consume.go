@@ -128,9 +128,9 @@ type pullSession struct {
 	warns        []error
 	// verify asks control to check that the consumer exists; retryAt
 	// holds pulls back until then.
-	verify  bool
-	retryAt time.Time
-	goroutines   int
+	verify     bool
+	retryAt    time.Time
+	goroutines int
 
 	wake  chan struct{}
 	ready chan struct{}
