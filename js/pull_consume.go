@@ -111,6 +111,11 @@ type pullSession struct {
 	// bmsg is the borrowed message, reused; only the reader touches it.
 	bmsg BorrowedMsg
 
+	// replyBuf holds the reply subject of the pull being sent (control
+	// goroutine only).
+	replyBuf []byte
+	bodyBuf  []byte
+
 	// recv counts everything received, heartbeats included.
 	recv atomic.Uint64
 
@@ -581,10 +586,12 @@ func (s *pullSession) pull() bool {
 	if s.o.group != "" {
 		req.pin = s.c.pin()
 	}
-	var buf [256]byte
-	body := appendPullRequest(buf[:0], &req)
-	var rbuf [96]byte
-	reply := string(strconv.AppendUint(append(rbuf[:0], s.inbox...), id, 10))
+	s.bodyBuf = appendPullRequest(s.bodyBuf[:0], &req)
+	body := s.bodyBuf
+	// The reply is built in a buffer only this goroutine uses; the
+	// connection copies it into its write buffer.
+	s.replyBuf = strconv.AppendUint(append(s.replyBuf[:0], s.inbox...), id, 10)
+	reply := bytesView(s.replyBuf)
 	if err := s.nc.PublishRequest(s.nextSubj, reply, body); err != nil {
 		s.mu.Lock()
 		if id >= s.floor {
