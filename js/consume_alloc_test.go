@@ -34,17 +34,25 @@ func consumeAllocs(t *testing.T, borrowed bool) float64 {
 
 	gate := make(chan struct{})
 	done := make(chan struct{})
+	quit := make(chan struct{})
 	n := 0
 	step := func(ack func() error) {
 		if n%batch == 0 {
-			<-gate
+			select {
+			case <-gate:
+			case <-quit:
+				return
+			}
 		}
 		if err := ack(); err != nil {
 			panic(err)
 		}
 		n++
 		if n%batch == 0 {
-			done <- struct{}{}
+			select {
+			case done <- struct{}{}:
+			case <-quit:
+			}
 		}
 	}
 	var cc *js.ConsumeContext
@@ -64,7 +72,11 @@ func consumeAllocs(t *testing.T, borrowed bool) float64 {
 		}, js.PullMaxMessages(50))
 	}
 	require.NoError(t, err)
-	defer cc.Stop()
+	defer func() {
+		close(quit)
+		cc.Stop()
+		<-cc.Done()
+	}()
 	perMsg := testing.AllocsPerRun(runs, func() {
 		gate <- struct{}{}
 		<-done
