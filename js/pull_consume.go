@@ -14,26 +14,50 @@ import (
 
 // ConsumeContext controls a running Consume, ConsumeBorrowed or Messages
 // loop.
-type ConsumeContext struct{ s *pullSession }
+type ConsumeContext struct {
+	s *pullSession
+	r *orderedRun
+}
 
 // Stop ends the consume at once: no more pulls, no more deliveries after
 // the one running. Undelivered messages are redelivered by the server
 // after their ack wait. It may be called from the handler. Done is closed
 // when the consume's goroutines have ended.
-func (cc *ConsumeContext) Stop() { cc.s.stopWith(nil, false) }
+func (cc *ConsumeContext) Stop() {
+	if cc.r != nil {
+		cc.r.end(nil)
+		return
+	}
+	cc.s.stopWith(nil, false)
+}
 
 // Drain stops pulling and ends the consume once the messages already
-// received have been handed to the handler.
-func (cc *ConsumeContext) Drain() { cc.s.stopWith(nil, true) }
+// received have been handed to the handler. An ordered consumer stops at
+// once (it acks nothing, so nothing is lost for the server).
+func (cc *ConsumeContext) Drain() {
+	if cc.r != nil {
+		cc.r.end(nil)
+		return
+	}
+	cc.s.stopWith(nil, true)
+}
 
 // Done is closed when the consume has ended (Stop, Drain, or an error).
-func (cc *ConsumeContext) Done() <-chan struct{} { return cc.s.done }
+func (cc *ConsumeContext) Done() <-chan struct{} {
+	if cc.r != nil {
+		return cc.r.done
+	}
+	return cc.s.done
+}
 
 // Err returns the error that ended the consume: nil while it runs and
 // after Stop or Drain; ErrConsumerDeleted, ErrConsumerPushBased,
 // ErrBadPullRequest, a limit the consumer sets, or
 // core.ErrConnectionClosed otherwise.
 func (cc *ConsumeContext) Err() error {
+	if cc.r != nil {
+		return cc.r.Err()
+	}
 	cc.s.mu.Lock()
 	defer cc.s.mu.Unlock()
 	return cc.s.err
@@ -106,8 +130,11 @@ type pullSession struct {
 
 	owned    func(*Msg)
 	borrowed func(*BorrowedMsg)
-	// queueOnly: Messages pops the queue itself.
+	// queueOnly: Messages or an ordered consumer pops the queue itself.
 	queueOnly bool
+	// accept, when set, decides under s.mu whether a received message
+	// joins the queue (the ordered consumer's sequence check).
+	accept func(bm *core.BorrowedMsg) bool
 	// bmsg is the borrowed message, reused; only the reader touches it.
 	bmsg BorrowedMsg
 
@@ -256,6 +283,10 @@ func (s *pullSession) onMsg(bm *core.BorrowedMsg) {
 		return
 	}
 	s.received(size)
+	if s.accept != nil && !s.accept(bm) {
+		s.mu.Unlock()
+		return
+	}
 	s.qMsgs++
 	s.qBytes += size
 	if s.tail == nil {
@@ -376,6 +407,19 @@ func (s *pullSession) stopWith(err error, drain bool) {
 	}
 	s.stopLocked()
 	s.mu.Unlock()
+}
+
+// takeQueue ends the session and hands over what it received and did
+// not deliver, in order: an ordered consumer moves it to its next session.
+func (s *pullSession) takeQueue() (head, tail *Msg, msgs, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	head, tail, msgs, bytes = s.head, s.tail, s.qMsgs, s.qBytes
+	s.head, s.tail, s.qMsgs, s.qBytes = nil, nil, 0, 0
+	if s.state != stateStopped {
+		s.stopLocked()
+	}
+	return head, tail, msgs, bytes
 }
 
 // stopLocked drops the queue and tells the goroutines to end.
