@@ -149,4 +149,3 @@ func TestOrderedConsumerServerKillRestart(t *testing.T) {
 	assert.Equal(t, 2000, check.count())
 	assert.NoError(t, cc.Err())
 }
-
