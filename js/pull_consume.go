@@ -17,6 +17,7 @@ import (
 type ConsumeContext struct {
 	s *pullSession
 	r *orderedRun
+	p *pushSession
 }
 
 // Stop ends the consume at once: no more pulls, no more deliveries after
@@ -24,6 +25,10 @@ type ConsumeContext struct {
 // after their ack wait. It may be called from the handler. Done is closed
 // when the consume's goroutines have ended.
 func (cc *ConsumeContext) Stop() {
+	if cc.p != nil {
+		cc.p.end(nil)
+		return
+	}
 	if cc.r != nil {
 		cc.r.end(nil)
 		return
@@ -35,6 +40,10 @@ func (cc *ConsumeContext) Stop() {
 // received have been handed to the handler. An ordered consumer stops at
 // once (it acks nothing, so nothing is lost for the server).
 func (cc *ConsumeContext) Drain() {
+	if cc.p != nil {
+		cc.p.end(nil)
+		return
+	}
 	if cc.r != nil {
 		cc.r.end(nil)
 		return
@@ -44,6 +53,9 @@ func (cc *ConsumeContext) Drain() {
 
 // Done is closed when the consume has ended (Stop, Drain, or an error).
 func (cc *ConsumeContext) Done() <-chan struct{} {
+	if cc.p != nil {
+		return cc.p.done
+	}
 	if cc.r != nil {
 		return cc.r.done
 	}
@@ -55,6 +67,11 @@ func (cc *ConsumeContext) Done() <-chan struct{} {
 // ErrBadPullRequest, a limit the consumer sets, or
 // core.ErrConnectionClosed otherwise.
 func (cc *ConsumeContext) Err() error {
+	if cc.p != nil {
+		cc.p.mu.Lock()
+		defer cc.p.mu.Unlock()
+		return cc.p.err
+	}
 	if cc.r != nil {
 		return cc.r.Err()
 	}
