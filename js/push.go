@@ -297,4 +297,3 @@ func (p *pushSession) report(final bool) {
 		}
 	}
 }
-
