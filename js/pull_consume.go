@@ -504,10 +504,15 @@ type connState interface {
 	Stats() core.Stats
 }
 
-// control issues pulls and watches for what stalls them: missed
-// heartbeats, reconnects (seen in the connection's reconnect count, since
-// core has one event handler and it is the user's), and the connection's
-// end.
+// eventSource is a connection that tells listeners of its reconnects, as
+// *core.Conn does; a Conn without it is polled (Stats().Reconnects).
+type eventSource interface {
+	AddEventListener(f func(core.Event)) (remove func())
+}
+
+// control issues pulls and watches for what stalls them: reconnects (the
+// server of the new session knows nothing of the old pulls), missed
+// heartbeats, and the connection's end.
 func (s *pullSession) control() {
 	defer s.exited()
 	cs, _ := s.nc.(connState)
@@ -515,11 +520,22 @@ func (s *pullSession) control() {
 	if cs != nil {
 		reconnects = cs.Stats().Reconnects
 	}
+	var reconnected atomic.Bool
+	if es, ok := s.nc.(eventSource); ok {
+		remove := es.AddEventListener(func(e core.Event) {
+			if e.Kind == core.EventReconnected {
+				reconnected.Store(true)
+				s.poke()
+			}
+		})
+		defer remove()
+	}
 	tick := min(max(s.o.heartbeat/4, 20*time.Millisecond), time.Second)
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	lastRecv, lastSeen := s.recv.Load(), time.Now()
 	for {
+		var now time.Time
 		select {
 		case <-s.stop:
 			s.report()
@@ -530,28 +546,33 @@ func (s *pullSession) control() {
 			s.mu.Unlock()
 			continue
 		case <-s.wake:
-		case now := <-ticker.C:
-			if cs != nil {
-				if r := cs.Stats().Reconnects; r != reconnects {
-					// Pulls of the old session may be lost: ask afresh.
-					reconnects = r
-					s.mu.Lock()
-					s.resetLocked()
-					s.mu.Unlock()
-					lastSeen = now
-				}
-				if !cs.IsConnected() {
-					lastSeen = now
-					continue
-				}
+			now = time.Now()
+		case now = <-ticker.C:
+		}
+		// The listener says at once; the count catches a reconnect on a
+		// Conn without listeners, within a tick.
+		again := reconnected.Swap(false)
+		if cs != nil {
+			if r := cs.Stats().Reconnects; r != reconnects {
+				reconnects, again = r, true
 			}
-			if r := s.recv.Load(); r != lastRecv {
-				lastRecv, lastSeen = r, now
-			} else if now.Sub(lastSeen) > 2*s.o.heartbeat {
-				lastSeen = now
-				if s.missedHeartbeats() {
-					continue
-				}
+		}
+		if again {
+			s.mu.Lock()
+			s.resetLocked()
+			s.mu.Unlock()
+			lastSeen = now
+		}
+		if cs != nil && !cs.IsConnected() {
+			lastSeen = now
+			continue
+		}
+		if r := s.recv.Load(); r != lastRecv {
+			lastRecv, lastSeen = r, now
+		} else if now.Sub(lastSeen) > 2*s.o.heartbeat {
+			lastSeen = now
+			if s.missedHeartbeats() {
+				continue
 			}
 		}
 		s.mu.Lock()

@@ -169,8 +169,12 @@ func TestConsumeLeaderStepdown(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(j.Close)
 	ctx := testCtx(t, 120*time.Second)
-	_, err = j.CreateStream(ctx, js.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3})
-	require.NoError(t, err)
+	// The peers may still be joining the meta group: placement fails until
+	// they have.
+	require.Eventually(t, func() bool {
+		_, err = j.CreateStream(ctx, js.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3})
+		return err == nil
+	}, 30*time.Second, 200*time.Millisecond, "create R3 stream: %v", err)
 	c, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit, Replicas: 3})
 	require.NoError(t, err)
 
