@@ -233,3 +233,61 @@ func TestConsumeLeaderStepdown(t *testing.T) {
 	assert.Less(t, gap, 2*time.Second)
 	assert.NoError(t, cc.Err())
 }
+
+// TestFetchMissedHeartbeat: a fetch with heartbeats against a frozen
+// server ends with ErrNoHeartbeat after about twice the interval, long
+// before its expiry.
+func TestFetchMissedHeartbeat(t *testing.T) {
+	s := harness.RunServer(t, harness.WithJetStream(), harness.WithProcess())
+	nc := connect(t, s.ClientURL())
+	j, err := js.New(nc)
+	require.NoError(t, err)
+	t.Cleanup(j.Close)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "S", "s.>")
+	c, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		s.Freeze()
+	}()
+	t.Cleanup(s.Thaw)
+	start := time.Now()
+	_, err = c.Fetch(ctx, 1, js.PullExpiry(20*time.Second), js.PullHeartbeat(200*time.Millisecond))
+	require.ErrorIs(t, err, js.ErrNoHeartbeat)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	s.Thaw()
+}
+
+// TestOrderedConsumerServerFrozen: a frozen server starves the ordered
+// consumer past its heartbeats; it recreates its consumer when it can and
+// still delivers every message once, in order.
+func TestOrderedConsumerServerFrozen(t *testing.T) {
+	s := harness.RunServer(t, harness.WithJetStream(), harness.WithProcess())
+	nc := connect(t, s.ClientURL(), fastReconnect(), core.WithMaxReconnects(-1))
+	j, err := js.New(nc)
+	require.NoError(t, err)
+	t.Cleanup(j.Close)
+	ctx := testCtx(t, 120*time.Second)
+	addStream(t, j, "S", "s.>")
+	fill(t, j, "s.a", 0, 200)
+	oc, err := j.OrderedConsumer(ctx, "S", js.OrderedConsumerConfig{})
+	require.NoError(t, err)
+	var check orderCheck
+	var sink errSink
+	cc, err := oc.Consume(func(m *js.Msg) { check.add(m.Data) },
+		js.PullExpiry(2*time.Second), js.PullHeartbeat(200*time.Millisecond), js.PullErrorHandler(sink.handle))
+	require.NoError(t, err)
+	defer cc.Stop()
+	require.Eventually(t, func() bool { return check.count() == 200 }, 20*time.Second, 5*time.Millisecond)
+	s.Freeze()
+	time.Sleep(1200 * time.Millisecond)
+	s.Thaw()
+	require.Eventually(t, func() bool { return sink.has(js.ErrNoHeartbeat) }, 10*time.Second, 10*time.Millisecond)
+	fill(t, j, "s.a", 200, 200)
+	require.Eventually(t, func() bool { return check.count() >= 400 }, 30*time.Second, 5*time.Millisecond,
+		"ordered consumer stalled at %d of 400 after the freeze", check.count())
+	time.Sleep(200 * time.Millisecond)
+	require.Empty(t, check.err())
+	assert.Equal(t, 400, check.count())
+}
