@@ -149,3 +149,33 @@ func TestOrderedConsumerServerKillRestart(t *testing.T) {
 	assert.Equal(t, 2000, check.count())
 	assert.NoError(t, cc.Err())
 }
+
+// TestOrderedConsumerNoDuplicates: the server consumer under an ordered
+// consumer is reset back to the stream's start (as an operator might);
+// what it delivers again is not delivered to the user twice.
+func TestOrderedConsumerNoDuplicates(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "S", "s.>")
+	fill(t, j, "s.a", 0, 100)
+	oc, err := j.OrderedConsumer(ctx, "S", js.OrderedConsumerConfig{})
+	require.NoError(t, err)
+	var check orderCheck
+	cc, err := oc.Consume(func(m *js.Msg) { check.add(m.Data) })
+	require.NoError(t, err)
+	defer cc.Stop()
+	require.Eventually(t, func() bool { return check.count() == 100 }, 20*time.Second, 5*time.Millisecond)
+	var name string
+	for n, err := range j.ConsumerNames(ctx, "S") {
+		require.NoError(t, err)
+		name = n
+	}
+	_, seq, err := j.ResetConsumer(ctx, "S", name, 1)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), seq)
+	fill(t, j, "s.a", 100, 100)
+	require.Eventually(t, func() bool { return check.count() >= 200 }, 20*time.Second, 5*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	require.Empty(t, check.err())
+	assert.Equal(t, 200, check.count())
+}
