@@ -180,6 +180,8 @@ type pullSession struct {
 	verify     bool
 	retryAt    time.Time
 	goroutines int
+	// idle: the queue's taker found it empty and waits on ready.
+	idle bool
 
 	wake  chan struct{}
 	ready chan struct{}
@@ -221,6 +223,7 @@ func (c *Consumer) newSession(opts []PullOption, iterator bool) (*pullSession, e
 		nextSubj: c.nextSubject(),
 		wake:     make(chan struct{}, 1),
 		ready:    make(chan struct{}, 1),
+		idle:     true,
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -312,8 +315,14 @@ func (s *pullSession) onMsg(bm *core.BorrowedMsg) {
 		s.tail.next = m
 	}
 	s.tail = m
+	// Only a taker that found the queue empty waits for a signal; while
+	// it is busy, a channel operation per message would be wasted.
+	wake := s.idle
+	s.idle = false
 	s.mu.Unlock()
-	s.signalReady()
+	if wake {
+		s.signalReady()
+	}
 }
 
 // received moves one message out of the requested counts; s.mu is held.
@@ -474,8 +483,11 @@ func (s *pullSession) pop() *Msg {
 		if s.needRefill() {
 			s.poke()
 		}
-	} else if s.state == stateDraining {
-		s.stopLocked()
+	} else {
+		s.idle = true
+		if s.state == stateDraining {
+			s.stopLocked()
+		}
 	}
 	s.mu.Unlock()
 	return m
