@@ -289,3 +289,22 @@ func TestConsumeOptionsRefused(t *testing.T) {
 	_, err = j.ConsumerHandle("S", "a.b")
 	require.ErrorIs(t, err, js.ErrInvalidName)
 }
+
+// TestConsumeMissingConsumer: a consume started on a consumer that does
+// not exist ends with ErrConsumerDeleted (wrapping ErrConsumerNotFound)
+// instead of pulling into the void.
+func TestConsumeMissingConsumer(t *testing.T) {
+	_, _, j := newJS(t)
+	addStream(t, j, "S", "s.>")
+	c, err := j.ConsumerHandle("S", "nope")
+	require.NoError(t, err)
+	cc, err := c.Consume(func(*js.Msg) {}, js.PullExpiry(time.Second))
+	require.NoError(t, err)
+	select {
+	case <-cc.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatal("consume of a missing consumer did not end")
+	}
+	require.ErrorIs(t, cc.Err(), js.ErrConsumerDeleted)
+	require.ErrorIs(t, cc.Err(), js.ErrConsumerNotFound)
+}
