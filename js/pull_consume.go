@@ -85,7 +85,7 @@ func (c *Consumer) Consume(handler func(*Msg), opts ...PullOption) (*ConsumeCont
 	if handler == nil {
 		return nil, fmt.Errorf("%w: nil handler", ErrInvalidOption)
 	}
-	s, err := c.newSession(opts, false)
+	s, err := c.newSession(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (c *Consumer) ConsumeBorrowed(handler func(*BorrowedMsg), opts ...PullOptio
 	if handler == nil {
 		return nil, fmt.Errorf("%w: nil handler", ErrInvalidOption)
 	}
-	s, err := c.newSession(opts, false)
+	s, err := c.newSession(opts)
 	if err != nil {
 		return nil, err
 	}

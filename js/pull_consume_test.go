@@ -308,3 +308,58 @@ func TestConsumeMissingConsumer(t *testing.T) {
 	require.ErrorIs(t, cc.Err(), js.ErrConsumerDeleted)
 	require.ErrorIs(t, cc.Err(), js.ErrConsumerNotFound)
 }
+
+// TestConsumeStopFromHandler: both handlers may stop their own consume.
+func TestConsumeStopFromHandler(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "S", "s.>")
+	fill(t, j, "s.a", 0, 100)
+	c, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+
+	var cc *js.ConsumeContext
+	var ready sync.WaitGroup
+	ready.Add(1)
+	n := 0
+	cc, err = c.ConsumeBorrowed(func(m *js.BorrowedMsg) {
+		ready.Wait()
+		_ = m.Ack()
+		if n++; n == 10 {
+			cc.Stop()
+		}
+	})
+	require.NoError(t, err)
+	ready.Done()
+	select {
+	case <-cc.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("borrowed consume stopped from its handler did not end")
+	}
+	assert.Equal(t, 10, n)
+
+	// The first consume's pull took all 100; those it did not ack come
+	// back only after the ack wait, so the second uses a consumer of its
+	// own.
+	c, err = j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d2", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	var occ *js.ConsumeContext
+	var oready sync.WaitGroup
+	oready.Add(1)
+	var on atomic.Int64
+	occ, err = c.Consume(func(m *js.Msg) {
+		oready.Wait()
+		_ = m.Ack()
+		if on.Add(1) == 10 {
+			occ.Stop()
+		}
+	})
+	require.NoError(t, err)
+	oready.Done()
+	select {
+	case <-occ.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("owned consume stopped from its handler did not end")
+	}
+	assert.Equal(t, int64(10), on.Load())
+}

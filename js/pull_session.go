@@ -74,7 +74,7 @@ type pullSession struct {
 	done  chan struct{}
 }
 
-func (c *Consumer) newSession(opts []PullOption, iterator bool) (*pullSession, error) {
+func (c *Consumer) newSession(opts []PullOption) (*pullSession, error) {
 	o, err := applyPullOpts(opts)
 	if err != nil {
 		return nil, err
