@@ -363,3 +363,34 @@ func TestConsumeStopFromHandler(t *testing.T) {
 	}
 	assert.Equal(t, int64(10), on.Load())
 }
+
+// TestConsumeConnectionClosed: closing the connection ends every kind of
+// consume with core.ErrConnectionClosed.
+func TestConsumeConnectionClosed(t *testing.T) {
+	s, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "S", "s.>")
+	_, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	nc2 := connect(t, s.ClientURL())
+	j2, err := js.New(nc2)
+	require.NoError(t, err)
+	c, err := j2.ConsumerHandle("S", "d")
+	require.NoError(t, err)
+	pull, err := c.Consume(func(*js.Msg) {})
+	require.NoError(t, err)
+	oc, err := j2.OrderedConsumer(ctx, "S", js.OrderedConsumerConfig{})
+	require.NoError(t, err)
+	ordered, err := oc.Consume(func(*js.Msg) {})
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	nc2.Close()
+	for _, cc := range []*js.ConsumeContext{pull, ordered} {
+		select {
+		case <-cc.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("consume did not end with its connection")
+		}
+		require.ErrorIs(t, cc.Err(), core.ErrConnectionClosed)
+	}
+}
