@@ -233,7 +233,15 @@ func TestConsumeDeletedWhileDisconnected(t *testing.T) {
 	// deleted while this client is away never sends it a 409.
 	s.Shutdown()
 	s.Restart()
-	require.NoError(t, j.DeleteConsumer(ctx, "S", "d"))
+	require.NoError(t, s.WaitJetStreamReady(ctx))
+	// A request sent while JetStream was still starting may go
+	// unanswered: retry with short attempts.
+	require.Eventually(t, func() bool {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		err := j.DeleteConsumer(actx, "S", "d")
+		return err == nil || errors.Is(err, js.ErrConsumerNotFound)
+	}, 30*time.Second, 100*time.Millisecond)
 	select {
 	case <-cc.Done():
 	case <-time.After(20 * time.Second):
