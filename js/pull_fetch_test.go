@@ -242,3 +242,19 @@ func TestFetchServerShutdown(t *testing.T) {
 	t.Logf("fetch ended after %v: %v", time.Since(start).Round(time.Millisecond), err)
 	assert.ErrorIs(t, err, js.ErrServerShutdown)
 }
+
+// TestFetchNoWaitPartial: fewer messages than asked for come with the
+// reason the pull ended.
+func TestFetchNoWaitPartial(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 30*time.Second)
+	addStream(t, j, "S", "s.>")
+	publishN(t, j, "s.a", 3, []byte("x"))
+	c, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	msgs, err := c.FetchNoWait(ctx, 10)
+	assert.Len(t, msgs, 3)
+	ps := pullStatus(t, err)
+	t.Logf("no-wait pull of 10 with 3 stored ended with %d %s", ps.Code, ps.Description)
+	assert.ErrorIs(t, err, js.ErrNoMessages)
+}
