@@ -49,6 +49,7 @@ are the nats CLI's.`,
 		newBenchCommand(g),
 		newSvcCommand(g),
 		newStreamCommand(g),
+		newConsumerCommand(g),
 		newJSCommand(g),
 		newVersionCommand(g),
 	)
