@@ -36,7 +36,6 @@ pulls their messages, in the habits of "nats consumer".`,
 type consumerFlags struct {
 	filters       []string
 	deliver       string
-	startSeq      uint64
 	ack           string
 	ackWait       time.Duration
 	maxDeliver    int
