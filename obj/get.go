@@ -218,9 +218,10 @@ func (r *Reader) release() {
 // the server to confirm; past that the server drops the idle consumer by
 // itself). Reads after Close return ErrReaderClosed.
 func (r *Reader) Close() error {
-	if r.err == nil {
+	if r.err == nil || r.err == io.EOF {
 		r.err = ErrReaderClosed
 	}
+	r.cur, r.off = nil, 0
 	r.release()
 	return nil
 }

@@ -134,7 +134,7 @@ func (s *Store) putChunks(ctx context.Context, subj string, r io.Reader, o putOp
 	head, n := 0, 0
 	var size uint64
 	var chunks uint32
-	wait := func() error {
+	wait := func(ctx context.Context) error {
 		f := futs[head]
 		futs[head] = nil
 		head = (head + 1) % len(futs)
@@ -142,32 +142,33 @@ func (s *Store) putChunks(ctx context.Context, subj string, r io.Reader, o putOp
 		_, err := f.Wait(ctx)
 		return err
 	}
-	drain := func() error {
-		var first error
+	// abandon waits for the chunks still in flight before a failed put
+	// purges: one stored after the purge would stay forever. It waits
+	// past the caller's context, bounded, since that may be what ended.
+	abandon := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
 		for n > 0 {
-			if err := wait(); err != nil && first == nil {
-				first = err
-			}
+			_ = wait(cctx)
 		}
-		return first
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			_ = drain()
+			abandon()
 			return 0, 0, nil, err
 		}
 		k, rerr := io.ReadFull(r, buf)
 		if k > 0 {
 			h.Write(buf[:k])
 			if n == len(futs) {
-				if err := wait(); err != nil {
-					_ = drain()
+				if err := wait(ctx); err != nil {
+					abandon()
 					return 0, 0, nil, err
 				}
 			}
 			f, err := s.js.PublishAsync(ctx, subj, buf[:k])
 			if err != nil {
-				_ = drain()
+				abandon()
 				return 0, 0, nil, err
 			}
 			futs[(head+n)%len(futs)] = f
@@ -179,12 +180,15 @@ func (s *Store) putChunks(ctx context.Context, subj string, r io.Reader, o putOp
 			break
 		}
 		if rerr != nil {
-			_ = drain()
+			abandon()
 			return 0, 0, nil, fmt.Errorf("obj: reading the object: %w", rerr)
 		}
 	}
-	if err := drain(); err != nil {
-		return 0, 0, nil, err
+	for n > 0 {
+		if err := wait(ctx); err != nil {
+			abandon()
+			return 0, 0, nil, err
+		}
 	}
 	return size, chunks, h.Sum(nil), nil
 }
