@@ -2,6 +2,7 @@ package obj_test
 
 import (
 	"context"
+	"iter"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -70,4 +71,9 @@ func consumerCount(t testing.TB, j *js.JetStream, bucket string) int {
 	si, err := j.StreamInfo(testCtx(t, 10*time.Second), "OBJ_"+bucket)
 	require.NoError(t, err)
 	return si.State.Consumers
+}
+
+// iterPull is iter.Pull2 for a watch.
+func iterPull(seq func(func(*obj.Info, error) bool)) (func() (*obj.Info, error, bool), func()) {
+	return iter.Pull2(seq)
 }
