@@ -17,7 +17,7 @@ import (
 
 // Defaults of the get options.
 const (
-	DefaultGetWindow = 8
+	DefaultGetWindow = 16
 	DefaultHeartbeat = 2 * time.Second
 )
 
@@ -31,7 +31,7 @@ type getOpts struct {
 
 // WithGetWindow sets how many chunks one pull asks for; at most twice that
 // many are queued or in flight, so a reader holds at most 2×window+1
-// chunk buffers whatever the object's size. Default DefaultGetWindow (8).
+// chunk buffers whatever the object's size. Default DefaultGetWindow (16).
 func WithGetWindow(n int) GetOption {
 	return func(o *getOpts) error {
 		if n <= 0 {

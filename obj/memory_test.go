@@ -72,7 +72,7 @@ func heapPeak() (stop func() uint64) {
 // -short) against a server in its own process, so only the client's heap
 // is sampled, and checks the peak heap growth of each stays under
 // 64 MiB: memory follows the windows (16 chunks in flight on put, at most
-// 2×8+1 chunk buffers on get), not the object; -short only makes it
+// 2×16+1 chunk buffers on get), not the object; -short only makes it
 // quicker, the bound is the same.
 func TestLargePutGetHeapBounded(t *testing.T) {
 	size := int64(1 << 30)

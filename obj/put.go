@@ -117,6 +117,9 @@ func (s *Store) Put(ctx context.Context, meta Meta, r io.Reader, opts ...PutOpti
 
 // failPut purges what a failed put wrote and returns its error.
 func (s *Store) failPut(ctx context.Context, nuid string, err error) error {
+	if errors.Is(err, js.ErrStreamSealed) {
+		return err // nothing was written, and a purge would be refused too
+	}
 	if perr := s.purgeChunks(ctx, nuid); perr != nil {
 		return fmt.Errorf("%w (and purging the partial chunks failed: %v)", err, perr)
 	}

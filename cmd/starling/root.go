@@ -47,6 +47,7 @@ are the nats CLI's.`,
 		newReqCommand(g),
 		newReplyCommand(g),
 		newBenchCommand(g),
+		newObjCommand(g),
 		newVersionCommand(g),
 	)
 	markRun(root, g)
