@@ -41,8 +41,15 @@ func (s *Store) GetInfo(ctx context.Context, name string, opts ...InfoOption) (*
 // reads any replica (no read-after-write); write paths read the leader so
 // they see the version they replace.
 func (s *Store) readInfo(ctx context.Context, name string, direct bool) (*Info, error) {
+	info, _, err := s.readInfoSeq(ctx, name, direct)
+	return info, err
+}
+
+// readInfoSeq is readInfo with the meta message's stream sequence, which
+// a writer expects to replace (see publishMeta).
+func (s *Store) readInfoSeq(ctx context.Context, name string, direct bool) (*Info, uint64, error) {
 	if err := checkObjectName(name); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	subj := metaSubject(s.bucket, name)
 	var m *js.StoredMsg
@@ -53,25 +60,53 @@ func (s *Store) readInfo(ctx context.Context, name string, direct bool) (*Info, 
 		m, err = s.js.GetLastMsg(ctx, s.stream, subj)
 	}
 	if errors.Is(err, js.ErrMsgNotFound) {
-		return nil, fmt.Errorf("%w: %s", ErrObjectNotFound, name)
+		return nil, 0, fmt.Errorf("%w: %s", ErrObjectNotFound, name)
 	}
 	if err != nil {
-		return nil, storeErr(s.bucket, err)
+		return nil, 0, storeErr(s.bucket, err)
 	}
-	return decodeInfo(m.Data, m.Time)
+	info, err := decodeInfo(m.Data, m.Time)
+	return info, m.Sequence, err
 }
 
 // publishMeta stores info as the only message on its meta subject
 // (Nats-Rollup: sub drops the earlier versions).
-func (s *Store) publishMeta(ctx context.Context, info *Info) error {
+func (s *Store) publishMeta(ctx context.Context, info *Info, opts ...js.PubOption) error {
 	data, err := encodeInfo(info)
 	if err != nil {
 		return err
 	}
 	h := core.Header{}
 	h.Set("Nats-Rollup", "sub")
-	_, err = s.js.PublishMsg(ctx, &core.Msg{Subject: metaSubject(s.bucket, info.Name), Header: h, Data: data})
+	_, err = s.js.PublishMsg(ctx, &core.Msg{Subject: metaSubject(s.bucket, info.Name), Header: h, Data: data}, opts...)
 	return err
+}
+
+// metaRetries bounds how often a writer that lost a race for a meta
+// subject re-reads it and tries again.
+const metaRetries = 5
+
+// replaceMeta publishes info only over the meta version at seq (0: none),
+// so two writers racing for one name cannot both believe they replaced
+// the same version: the loser re-reads and replaces the winner's instead.
+// It returns the version it replaced (nil when there was none), whose
+// chunks are now the caller's to purge.
+func (s *Store) replaceMeta(ctx context.Context, info *Info, old *Info, seq uint64) (*Info, error) {
+	for attempt := 0; ; attempt++ {
+		err := s.publishMeta(ctx, info, js.ExpectLastSubjectSequence(seq))
+		if err == nil {
+			return old, nil
+		}
+		if !errors.Is(err, js.ErrWrongLastSequence) || attempt == metaRetries {
+			return nil, err
+		}
+		old, seq, err = s.readInfoSeq(ctx, info.Name, false)
+		if errors.Is(err, ErrObjectNotFound) {
+			old, seq = nil, 0
+		} else if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // purgeChunks drops one object's chunks. It runs after the caller's
@@ -95,23 +130,24 @@ const cleanupTimeout = 5 * time.Second
 // and no digest, so watchers see the delete) and purges its chunks. A
 // missing or already deleted object is ErrObjectNotFound.
 func (s *Store) Delete(ctx context.Context, name string) error {
-	info, err := s.readInfo(ctx, name, false)
+	info, seq, err := s.readInfoSeq(ctx, name, false)
 	if err != nil {
 		return err
 	}
 	if info.Deleted {
 		return fmt.Errorf("%w: %s (deleted)", ErrObjectNotFound, name)
 	}
-	nuid := info.NUID
-	info.Deleted = true
-	info.Size, info.Chunks, info.Digest = 0, 0, ""
-	if err := s.publishMeta(ctx, info); err != nil {
+	del := *info
+	del.Deleted = true
+	del.Size, del.Chunks, del.Digest = 0, 0, ""
+	replaced, err := s.replaceMeta(ctx, &del, info, seq)
+	if err != nil {
 		return err
 	}
-	if info.IsLink() {
+	if replaced == nil || replaced.Deleted || replaced.IsLink() {
 		return nil
 	}
-	return s.purgeChunks(ctx, nuid)
+	return s.purgeChunks(ctx, replaced.NUID)
 }
 
 // UpdateMeta changes an object's name, description, headers and

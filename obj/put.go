@@ -61,6 +61,11 @@ func WithPutWindow(n int) PutOption {
 // every chunk is acknowledged; then the previous version's chunks are
 // purged. If anything fails (r, the server, ctx) the chunks already
 // written are purged and the previous version stays readable.
+//
+// Concurrent puts of one name end with the last meta written winning and
+// no chunks left behind: each meta replaces only the version its writer
+// read (Nats-Expected-Last-Subject-Sequence), and a writer that lost the
+// race re-reads and replaces, and purges, the winner's version.
 func (s *Store) Put(ctx context.Context, meta Meta, r io.Reader, opts ...PutOption) (*Info, error) {
 	o := putOpts{chunkSize: DefaultChunkSize, window: DefaultPutWindow}
 	for _, opt := range opts {
@@ -77,7 +82,7 @@ func (s *Store) Put(ctx context.Context, meta Meta, r io.Reader, opts ...PutOpti
 	if r == nil {
 		r = bytes.NewReader(nil)
 	}
-	old, err := s.readInfo(ctx, meta.Name, false)
+	old, oldSeq, err := s.readInfoSeq(ctx, meta.Name, false)
 	if err != nil && !errors.Is(err, ErrObjectNotFound) {
 		return nil, err
 	}
@@ -102,7 +107,7 @@ func (s *Store) Put(ctx context.Context, meta Meta, r io.Reader, opts ...PutOpti
 		mo.ChunkSize = uint32(o.chunkSize)
 	}
 	info.Options = &mo
-	if err := s.publishMeta(ctx, info); err != nil {
+	if old, err = s.replaceMeta(ctx, info, old, oldSeq); err != nil {
 		return nil, s.failPut(ctx, nuid, err)
 	}
 	if old != nil && !old.Deleted && !old.IsLink() && old.NUID != nuid {

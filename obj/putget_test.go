@@ -307,3 +307,56 @@ func TestReaderContextEndsRead(t *testing.T) {
 	require.NoError(t, r.Close())
 	assert.Eventually(t, func() bool { return consumerCount(t, j, "ctx") == 0 }, 10*time.Second, 50*time.Millisecond)
 }
+
+// Puts of one name racing each other: every put succeeds, the object is
+// one of the versions, whole, and only its chunks remain (nats.go leaves
+// the chunks of the versions that lost the race).
+func TestConcurrentPutsLeaveOneVersion(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	s := newStore(t, j, "race")
+	const writers = 4
+	versions := make([][]byte, writers)
+	errs := make(chan error, writers)
+	for i := range writers {
+		versions[i] = randomBytes(400_000+i, uint64(100+i))
+		go func() {
+			_, err := s.PutBytes(ctx, "x", versions[i], obj.WithChunkSize(50_000))
+			errs <- err
+		}()
+	}
+	for range writers {
+		require.NoError(t, <-errs)
+	}
+	info, err := s.GetInfo(ctx, "x")
+	require.NoError(t, err)
+	got, err := s.GetBytes(ctx, "x")
+	require.NoError(t, err)
+	assert.Contains(t, versions, got)
+	si, err := j.StreamInfo(ctx, "OBJ_race")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(info.Chunks)+1, si.State.Msgs, "only the winner's chunks and its meta")
+
+	// Deletes racing puts end with either a deleted object and no chunks,
+	// or one whole version.
+	for i := range writers {
+		go func() {
+			if i%2 == 0 {
+				errs <- s.Delete(ctx, "x")
+				return
+			}
+			_, err := s.PutBytes(ctx, "x", versions[i], obj.WithChunkSize(50_000))
+			errs <- err
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			require.ErrorIs(t, err, obj.ErrObjectNotFound, "a delete after another delete")
+		}
+	}
+	si, err = j.StreamInfo(ctx, "OBJ_race")
+	require.NoError(t, err)
+	info, err = s.GetInfo(ctx, "x", obj.ShowDeleted())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(info.Chunks)+1, si.State.Msgs)
+}
