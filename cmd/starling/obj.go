@@ -554,17 +554,3 @@ func newObjLinkCommand(g *globals) *cobra.Command {
 		},
 	}
 }
-
-// humanBytes is n in B, KiB, MiB or GiB.
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit && exp < 3; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
-}

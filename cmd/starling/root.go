@@ -47,6 +47,8 @@ are the nats CLI's.`,
 		newReqCommand(g),
 		newReplyCommand(g),
 		newBenchCommand(g),
+		newStreamCommand(g),
+		newJSCommand(g),
 		newObjCommand(g),
 		newVersionCommand(g),
 	)
