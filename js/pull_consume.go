@@ -14,26 +14,67 @@ import (
 
 // ConsumeContext controls a running Consume, ConsumeBorrowed or Messages
 // loop.
-type ConsumeContext struct{ s *pullSession }
+type ConsumeContext struct {
+	s *pullSession
+	r *orderedRun
+	p *pushSession
+}
 
 // Stop ends the consume at once: no more pulls, no more deliveries after
 // the one running. Undelivered messages are redelivered by the server
 // after their ack wait. It may be called from the handler. Done is closed
 // when the consume's goroutines have ended.
-func (cc *ConsumeContext) Stop() { cc.s.stopWith(nil, false) }
+func (cc *ConsumeContext) Stop() {
+	if cc.p != nil {
+		cc.p.end(nil)
+		return
+	}
+	if cc.r != nil {
+		cc.r.end(nil)
+		return
+	}
+	cc.s.stopWith(nil, false)
+}
 
 // Drain stops pulling and ends the consume once the messages already
-// received have been handed to the handler.
-func (cc *ConsumeContext) Drain() { cc.s.stopWith(nil, true) }
+// received have been handed to the handler. An ordered consumer stops at
+// once (it acks nothing, so nothing is lost for the server).
+func (cc *ConsumeContext) Drain() {
+	if cc.p != nil {
+		cc.p.end(nil)
+		return
+	}
+	if cc.r != nil {
+		cc.r.end(nil)
+		return
+	}
+	cc.s.stopWith(nil, true)
+}
 
 // Done is closed when the consume has ended (Stop, Drain, or an error).
-func (cc *ConsumeContext) Done() <-chan struct{} { return cc.s.done }
+func (cc *ConsumeContext) Done() <-chan struct{} {
+	if cc.p != nil {
+		return cc.p.done
+	}
+	if cc.r != nil {
+		return cc.r.done
+	}
+	return cc.s.done
+}
 
 // Err returns the error that ended the consume: nil while it runs and
 // after Stop or Drain; ErrConsumerDeleted, ErrConsumerPushBased,
 // ErrBadPullRequest, a limit the consumer sets, or
 // core.ErrConnectionClosed otherwise.
 func (cc *ConsumeContext) Err() error {
+	if cc.p != nil {
+		cc.p.mu.Lock()
+		defer cc.p.mu.Unlock()
+		return cc.p.err
+	}
+	if cc.r != nil {
+		return cc.r.Err()
+	}
 	cc.s.mu.Lock()
 	defer cc.s.mu.Unlock()
 	return cc.s.err
@@ -106,10 +147,18 @@ type pullSession struct {
 
 	owned    func(*Msg)
 	borrowed func(*BorrowedMsg)
-	// queueOnly: Messages pops the queue itself.
+	// queueOnly: Messages or an ordered consumer pops the queue itself.
 	queueOnly bool
+	// accept, when set, decides under s.mu whether a received message
+	// joins the queue (the ordered consumer's sequence check).
+	accept func(bm *core.BorrowedMsg) bool
 	// bmsg is the borrowed message, reused; only the reader touches it.
 	bmsg BorrowedMsg
+
+	// replyBuf holds the reply subject of the pull being sent (control
+	// goroutine only).
+	replyBuf []byte
+	bodyBuf  []byte
 
 	// recv counts everything received, heartbeats included.
 	recv atomic.Uint64
@@ -251,6 +300,10 @@ func (s *pullSession) onMsg(bm *core.BorrowedMsg) {
 		return
 	}
 	s.received(size)
+	if s.accept != nil && !s.accept(bm) {
+		s.mu.Unlock()
+		return
+	}
 	s.qMsgs++
 	s.qBytes += size
 	if s.tail == nil {
@@ -373,6 +426,19 @@ func (s *pullSession) stopWith(err error, drain bool) {
 	s.mu.Unlock()
 }
 
+// takeQueue ends the session and hands over what it received and did
+// not deliver, in order: an ordered consumer moves it to its next session.
+func (s *pullSession) takeQueue() (head, tail *Msg, msgs, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	head, tail, msgs, bytes = s.head, s.tail, s.qMsgs, s.qBytes
+	s.head, s.tail, s.qMsgs, s.qBytes = nil, nil, 0, 0
+	if s.state != stateStopped {
+		s.stopLocked()
+	}
+	return head, tail, msgs, bytes
+}
+
 // stopLocked drops the queue and tells the goroutines to end.
 func (s *pullSession) stopLocked() {
 	s.state = stateStopped
@@ -438,10 +504,15 @@ type connState interface {
 	Stats() core.Stats
 }
 
-// control issues pulls and watches for what stalls them: missed
-// heartbeats, reconnects (seen in the connection's reconnect count, since
-// core has one event handler and it is the user's), and the connection's
-// end.
+// eventSource is a connection that tells listeners of its reconnects, as
+// *core.Conn does; a Conn without it is polled (Stats().Reconnects).
+type eventSource interface {
+	AddEventListener(f func(core.Event)) (remove func())
+}
+
+// control issues pulls and watches for what stalls them: reconnects (the
+// server of the new session knows nothing of the old pulls), missed
+// heartbeats, and the connection's end.
 func (s *pullSession) control() {
 	defer s.exited()
 	cs, _ := s.nc.(connState)
@@ -449,11 +520,22 @@ func (s *pullSession) control() {
 	if cs != nil {
 		reconnects = cs.Stats().Reconnects
 	}
+	var reconnected atomic.Bool
+	if es, ok := s.nc.(eventSource); ok {
+		remove := es.AddEventListener(func(e core.Event) {
+			if e.Kind == core.EventReconnected {
+				reconnected.Store(true)
+				s.poke()
+			}
+		})
+		defer remove()
+	}
 	tick := min(max(s.o.heartbeat/4, 20*time.Millisecond), time.Second)
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	lastRecv, lastSeen := s.recv.Load(), time.Now()
 	for {
+		var now time.Time
 		select {
 		case <-s.stop:
 			s.report()
@@ -464,28 +546,33 @@ func (s *pullSession) control() {
 			s.mu.Unlock()
 			continue
 		case <-s.wake:
-		case now := <-ticker.C:
-			if cs != nil {
-				if r := cs.Stats().Reconnects; r != reconnects {
-					// Pulls of the old session may be lost: ask afresh.
-					reconnects = r
-					s.mu.Lock()
-					s.resetLocked()
-					s.mu.Unlock()
-					lastSeen = now
-				}
-				if !cs.IsConnected() {
-					lastSeen = now
-					continue
-				}
+			now = time.Now()
+		case now = <-ticker.C:
+		}
+		// The listener says at once; the count catches a reconnect on a
+		// Conn without listeners, within a tick.
+		again := reconnected.Swap(false)
+		if cs != nil {
+			if r := cs.Stats().Reconnects; r != reconnects {
+				reconnects, again = r, true
 			}
-			if r := s.recv.Load(); r != lastRecv {
-				lastRecv, lastSeen = r, now
-			} else if now.Sub(lastSeen) > 2*s.o.heartbeat {
-				lastSeen = now
-				if s.missedHeartbeats() {
-					continue
-				}
+		}
+		if again {
+			s.mu.Lock()
+			s.resetLocked()
+			s.mu.Unlock()
+			lastSeen = now
+		}
+		if cs != nil && !cs.IsConnected() {
+			lastSeen = now
+			continue
+		}
+		if r := s.recv.Load(); r != lastRecv {
+			lastRecv, lastSeen = r, now
+		} else if now.Sub(lastSeen) > 2*s.o.heartbeat {
+			lastSeen = now
+			if s.missedHeartbeats() {
+				continue
 			}
 		}
 		s.mu.Lock()
@@ -581,10 +668,12 @@ func (s *pullSession) pull() bool {
 	if s.o.group != "" {
 		req.pin = s.c.pin()
 	}
-	var buf [256]byte
-	body := appendPullRequest(buf[:0], &req)
-	var rbuf [96]byte
-	reply := string(strconv.AppendUint(append(rbuf[:0], s.inbox...), id, 10))
+	s.bodyBuf = appendPullRequest(s.bodyBuf[:0], &req)
+	body := s.bodyBuf
+	// The reply is built in a buffer only this goroutine uses; the
+	// connection copies it into its write buffer.
+	s.replyBuf = strconv.AppendUint(append(s.replyBuf[:0], s.inbox...), id, 10)
+	reply := bytesView(s.replyBuf)
 	if err := s.nc.PublishRequest(s.nextSubj, reply, body); err != nil {
 		s.mu.Lock()
 		if id >= s.floor {

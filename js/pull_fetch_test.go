@@ -208,3 +208,23 @@ func TestPullStatusLines(t *testing.T) {
 		require.NoError(t, m.Ack())
 	})
 }
+
+// TestFetchServerShutdown: a pull waiting when its server shuts down ends
+// with 409 Server Shutdown (or, if the connection went first, the
+// caller's deadline); it never hangs.
+func TestFetchServerShutdown(t *testing.T) {
+	s, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "S", "s.>")
+	c, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		s.Shutdown()
+	}()
+	start := time.Now()
+	_, err = c.Fetch(testCtx(t, 5*time.Second), 1, js.PullExpiry(30*time.Second))
+	require.Error(t, err)
+	t.Logf("fetch ended after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	assert.ErrorIs(t, err, js.ErrServerShutdown)
+}
