@@ -183,3 +183,68 @@ func TestObjectStoreStarlingPutNatsGet(t *testing.T) {
 	}
 	assert.Equal(t, nstores, stores)
 }
+
+// Each client's watch sees the other's puts and deletes, and both mark
+// the end of the initial objects.
+func TestObjectStoreWatchAcrossClients(t *testing.T) {
+	sj, nj := jsPair(t)
+	ctx := testCtx(t)
+	st, err := obj.Create(ctx, sj, obj.Config{Bucket: "watched"})
+	require.NoError(t, err)
+	nos, err := nj.ObjectStore(ctx, "watched")
+	require.NoError(t, err)
+	_, err = nos.PutString(ctx, "before", "x")
+	require.NoError(t, err)
+
+	nw, err := nos.Watch(ctx)
+	require.NoError(t, err)
+	defer func() { _ = nw.Stop() }()
+	sw := st.WatchChan(ctx)
+	defer sw.Stop()
+
+	nextNats := func() *jetstream.ObjectInfo {
+		select {
+		case i := <-nw.Updates():
+			return i
+		case <-ctx.Done():
+			t.Fatal("no update on nats.go's watch")
+			return nil
+		}
+	}
+	nextStarling := func() *obj.Info {
+		select {
+		case i := <-sw.Updates():
+			return i
+		case <-ctx.Done():
+			t.Fatal("no update on Starling's watch")
+			return nil
+		}
+	}
+	assert.Equal(t, "before", nextNats().Name)
+	assert.Nil(t, nextNats(), "nats.go's end of initial data")
+	assert.Equal(t, "before", nextStarling().Name)
+	assert.Nil(t, nextStarling(), "Starling's end of initial data")
+
+	_, err = st.PutString(ctx, "from-starling", "s")
+	require.NoError(t, err)
+	assert.Equal(t, "from-starling", nextNats().Name)
+	assert.Equal(t, "from-starling", nextStarling().Name)
+
+	_, err = nos.PutString(ctx, "from-nats", "n")
+	require.NoError(t, err)
+	assert.Equal(t, "from-nats", nextNats().Name)
+	assert.Equal(t, "from-nats", nextStarling().Name)
+
+	require.NoError(t, nos.Delete(ctx, "from-starling"))
+	d := nextStarling()
+	assert.Equal(t, "from-starling", d.Name)
+	assert.True(t, d.Deleted)
+	nd := nextNats()
+	assert.Equal(t, "from-starling", nd.Name)
+	assert.True(t, nd.Deleted)
+	require.NoError(t, st.Delete(ctx, "from-nats"))
+	nd = nextNats()
+	assert.Equal(t, "from-nats", nd.Name)
+	assert.True(t, nd.Deleted)
+	assert.True(t, nextStarling().Deleted)
+}
