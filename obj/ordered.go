@@ -87,8 +87,11 @@ func newOrderedPull(ctx context.Context, j *js.JetStream, stream string, base js
 		ctl:   make(chan pullStatus, 16),
 		free:  make(chan []byte, 2*batch+1),
 	}
+	// Each consumer's pulls reply to <inbox>.<gen>: a pull's end status
+	// names the consumer it belongs to, so a late 408 of a replaced
+	// consumer cannot be counted against its successor.
 	p.inbox = p.nc.NewInbox()
-	sub, err := p.nc.SubscribeBorrowed(p.inbox, p.handle)
+	sub, err := p.nc.SubscribeBorrowed(p.inbox+".*", p.handle)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +145,9 @@ func (p *orderedPull) handle(m *core.BorrowedMsg) {
 		if s == 100 {
 			return // idle heartbeat: activity is enough
 		}
+		if !replyOfGen(m.Subject, len(p.inbox), st.gen) {
+			return // the end of a replaced consumer's pull
+		}
 		ps := pullStatus{gen: st.gen, status: s, desc: string(m.Description()), pending: -1}
 		if v := m.Header.Get("Nats-Pending-Messages"); v != nil {
 			if n, err := strconv.Atoi(string(v)); err == nil {
@@ -171,6 +177,15 @@ func (p *orderedPull) handle(m *core.BorrowedMsg) {
 	}
 }
 
+// replyOfGen reports whether subject is <inbox>.<gen>.
+func replyOfGen(subject []byte, inboxLen int, gen uint32) bool {
+	if len(subject) <= inboxLen+1 {
+		return false
+	}
+	n, err := strconv.ParseUint(string(subject[inboxLen+1:]), 10, 32)
+	return err == nil && uint32(n) == gen
+}
+
 type pullRequest struct {
 	Batch     int           `json:"batch"`
 	Expires   time.Duration `json:"expires"`
@@ -194,7 +209,7 @@ func (p *orderedPull) refill() error {
 		}
 		body, _ := json.Marshal(pullRequest{Batch: n, Expires: 10 * p.hb, Heartbeat: p.hb})
 		subj := p.js.APIPrefix() + ".CONSUMER.MSG.NEXT." + p.stream + "." + st.name
-		if err := p.nc.PublishRequest(subj, p.inbox, body); err != nil {
+		if err := p.nc.PublishRequest(subj, p.inbox+"."+strconv.FormatUint(uint64(st.gen), 10), body); err != nil {
 			return err
 		}
 		p.outstanding += n
