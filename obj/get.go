@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -119,6 +120,9 @@ func (s *Store) Get(ctx context.Context, name string, opts ...GetOption) (*Reade
 	}
 	cfg := js.ConsumerConfig{FilterSubject: chunkSubject(src.bucket, info.NUID), DeliverPolicy: js.DeliverAll}
 	r.p, err = newOrderedPull(ctx, s.js, src.stream, cfg, o.window, o.hb, uint64(info.Chunks))
+	if errors.Is(err, errMissing) {
+		return nil, fmt.Errorf("%w: %s: %w", ErrObjectSizeMismatch, info.Name, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +178,9 @@ func (r *Reader) fill() error {
 		return r.err
 	}
 	d, err := r.p.next(r.ctx)
+	if errors.Is(err, errMissing) {
+		err = fmt.Errorf("%w: %s: %w", ErrObjectSizeMismatch, r.info.Name, err)
+	}
 	if err != nil {
 		r.err = err
 		r.release()

@@ -45,6 +45,9 @@ type orderedPull struct {
 	// activity is the unix-nano time of the last message or heartbeat.
 	activity atomic.Int64
 	overflow atomic.Bool
+	// idle counts the current consumer's idle heartbeats since the last
+	// message: the server has nothing for its pulls.
+	idle atomic.Int32
 
 	// Reader side, used only by next and reset.
 	gen         uint32
@@ -123,11 +126,15 @@ func (p *orderedPull) create(ctx context.Context) error {
 	}
 	p.gen++
 	p.state.Store(&pullState{name: c.Name(), gen: p.gen})
-	if p.gen == 1 {
-		if ci := c.CachedInfo(); ci != nil {
-			p.initialPending = ci.NumPending
-		}
+	ci := c.CachedInfo()
+	if p.gen == 1 && ci != nil {
+		p.initialPending = ci.NumPending
 	}
+	if p.limit > 0 && ci != nil && ci.NumPending < p.limit-p.delivered {
+		p.deleteConsumer(ctx)
+		return fmt.Errorf("%w: %d of the %d messages left are stored", errMissing, ci.NumPending, p.limit-p.delivered)
+	}
+	p.idle.Store(0)
 	p.lastCSeq = 0
 	p.outstanding = 0
 	p.activity.Store(time.Now().UnixNano())
@@ -142,11 +149,12 @@ func (p *orderedPull) handle(m *core.BorrowedMsg) {
 		return
 	}
 	if s := m.Status(); s != 0 {
-		if s == 100 {
-			return // idle heartbeat: activity is enough
-		}
 		if !replyOfGen(m.Subject, len(p.inbox), st.gen) {
-			return // the end of a replaced consumer's pull
+			return // a replaced consumer's heartbeat or pull end
+		}
+		if s == 100 {
+			p.idle.Add(1)
+			return
 		}
 		ps := pullStatus{gen: st.gen, status: s, desc: string(m.Description()), pending: -1}
 		if v := m.Header.Get("Nats-Pending-Messages"); v != nil {
@@ -249,6 +257,7 @@ func (p *orderedPull) next(ctx context.Context) (delivery, error) {
 			}
 			p.lastCSeq, p.lastSSeq = d.cseq, d.sseq
 			p.delivered++
+			p.idle.Store(0)
 			p.resets = 0
 			return d, nil
 		case s := <-p.ctl:
@@ -259,6 +268,9 @@ func (p *orderedPull) next(ctx context.Context) (delivery, error) {
 				return delivery{}, err
 			}
 		case <-tick.C:
+			if err := p.checkMissing(ctx); err != nil {
+				return delivery{}, err
+			}
 			last := max(p.activity.Load(), entered)
 			if time.Duration(time.Now().UnixNano()-last) > 3*p.hb {
 				if err := p.reset(ctx, ErrReaderStalled); err != nil {
@@ -270,6 +282,33 @@ func (p *orderedPull) next(ctx context.Context) (delivery, error) {
 			return delivery{}, ctx.Err()
 		}
 	}
+}
+
+// errMissing: a bounded read's consumer has fewer messages than the
+// read still expects (the object's chunks were purged or replaced).
+var errMissing = errors.New("obj: stored messages missing")
+
+// checkMissing ends a bounded read whose server says there is nothing
+// left to send: idle heartbeats while more is expected, confirmed by the
+// consumer's pending count. Without it such a read would wait, fed by
+// heartbeats, until its context ended.
+func (p *orderedPull) checkMissing(ctx context.Context) error {
+	if p.limit == 0 || p.idle.Load() < 2 || len(p.queue) > 0 {
+		return nil
+	}
+	st := p.state.Load()
+	if st == nil || st.name == "" {
+		return nil
+	}
+	ci, err := p.js.ConsumerInfo(ctx, p.stream, st.name)
+	if err != nil {
+		return nil // the stall logic decides about an unreachable server
+	}
+	p.idle.Store(0)
+	if ci.NumPending == 0 && len(p.queue) == 0 {
+		return fmt.Errorf("%w: %d of %d delivered, none pending", errMissing, p.delivered, p.limit)
+	}
+	return nil
 }
 
 // status handles a pull's end or error (ADR-37 status lines).
@@ -310,8 +349,8 @@ func (p *orderedPull) reset(ctx context.Context, cause error) error {
 		}
 		p.drain()
 		err := p.create(ctx)
-		if err == nil {
-			return nil
+		if err == nil || errors.Is(err, errMissing) {
+			return err
 		}
 		cause = fmt.Errorf("%w: %w", ErrReaderStalled, err)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

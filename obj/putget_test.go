@@ -360,3 +360,30 @@ func TestConcurrentPutsLeaveOneVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(info.Chunks)+1, si.State.Msgs)
 }
+
+// Chunks purged under a reader (another client replaced the object, or
+// purged the stream): the read ends with ErrObjectSizeMismatch soon, not
+// with heartbeats until the context ends; so does a get whose chunks were
+// gone before it started.
+func TestGetChunksPurgedUnderReader(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	s := newStore(t, j, "purged")
+	info, err := s.PutBytes(ctx, "x", randomBytes(4<<20, 12))
+	require.NoError(t, err)
+	r, err := s.Get(ctx, "x", obj.WithGetWindow(2), obj.WithHeartbeat(200*time.Millisecond))
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = io.CopyN(io.Discard, r, 128*1024)
+	require.NoError(t, err)
+	_, err = j.PurgeStream(ctx, "OBJ_purged", js.PurgeFilter("$O.purged.C."+info.NUID))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = io.Copy(io.Discard, r)
+	assert.ErrorIs(t, err, obj.ErrObjectSizeMismatch)
+	assert.Less(t, time.Since(start), 20*time.Second)
+
+	_, err = s.Get(ctx, "x")
+	assert.ErrorIs(t, err, obj.ErrObjectSizeMismatch)
+	assert.Eventually(t, func() bool { return consumerCount(t, j, "purged") == 0 }, 10*time.Second, 50*time.Millisecond)
+}
