@@ -24,13 +24,20 @@
 // that the package runs on the caller's goroutine: the connection's
 // reader only copies into a bounded queue. A gap, a deleted consumer or
 // three missed heartbeats recreate the consumer from the last message
-// read (so a Get survives a server restart); the context given to Get or
+// read (so a Get survives a server restart); a read whose chunks were
+// purged under it ends with ErrObjectSizeMismatch rather than waiting on
+// heartbeats; the context given to Get or
 // Watch ends the read whatever the server does, and Close (or leaving the
 // Watch loop) deletes the consumer, with the server's inactive threshold
 // as the backstop if it cannot be reached.
 //
+// Concurrent writers of one name: each meta write replaces only the
+// version its writer read, so racing puts end with the last one winning
+// and no chunks of the others left behind.
+//
 // Differences from nats.go: List of an empty store yields nothing and no
 // error (nats.go returns ErrNoObjectsFound); a Get does not start a
-// goroutine; the watch's end-of-initial-data marker is a (nil, nil) pair
-// in the iterator and a nil *Info on the WatchChan channel.
+// goroutine and holds a window of chunks, not the object; the watch's
+// end-of-initial-data marker is a (nil, nil) pair in the iterator and a
+// nil *Info on the WatchChan channel.
 package obj
