@@ -73,6 +73,7 @@ type Reader struct {
 	p      *orderedPull
 	h      hash.Hash
 	cur    []byte
+	curBuf *[]byte
 	off    int
 	read   uint64
 	chunks uint32
@@ -168,10 +169,10 @@ func (r *Reader) fill() error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.p != nil && r.cur != nil {
-		r.p.recycle(r.cur)
+	if r.p != nil && r.curBuf != nil {
+		r.p.recycle(r.curBuf)
 	}
-	r.cur, r.off = nil, 0
+	r.cur, r.curBuf, r.off = nil, nil, 0
 	if r.chunks == r.info.Chunks {
 		r.err = r.verify()
 		r.release()
@@ -194,7 +195,7 @@ func (r *Reader) fill() error {
 		return r.err
 	}
 	r.h.Write(d.data)
-	r.cur = d.data
+	r.cur, r.curBuf = d.data, d.buf
 	return nil
 }
 
@@ -228,7 +229,10 @@ func (r *Reader) Close() error {
 	if r.err == nil || r.err == io.EOF {
 		r.err = ErrReaderClosed
 	}
-	r.cur, r.off = nil, 0
+	if r.p != nil && r.curBuf != nil {
+		r.p.recycle(r.curBuf)
+	}
+	r.cur, r.curBuf, r.off = nil, nil, 0
 	r.release()
 	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/starling-nats/starling/core"
 	"github.com/starling-nats/starling/js"
@@ -41,7 +43,7 @@ type orderedPull struct {
 	state atomic.Pointer[pullState]
 	queue chan delivery
 	ctl   chan pullStatus
-	free  chan []byte
+	free  chan *[]byte
 	// activity is the unix-nano time of the last message or heartbeat.
 	activity atomic.Int64
 	overflow atomic.Bool
@@ -56,6 +58,9 @@ type orderedPull struct {
 	delivered   uint64
 	outstanding int
 	resets      int
+	// tick paces the stall and missing-chunk checks; made once, reset
+	// per next, stopped by close.
+	tick *time.Ticker
 	// initialPending is the consumer's num_pending when first created.
 	initialPending uint64
 }
@@ -66,6 +71,9 @@ type pullState struct {
 }
 
 type delivery struct {
+	// buf owns the bytes (recycled when the reader is done with them);
+	// data views them.
+	buf                 *[]byte
 	data                []byte
 	gen                 uint32
 	sseq, cseq, pending uint64
@@ -88,7 +96,7 @@ func newOrderedPull(ctx context.Context, j *js.JetStream, stream string, base js
 		js: j, nc: j.Conn(), stream: stream, base: base, batch: batch, hb: hb, limit: limit,
 		queue: make(chan delivery, 2*batch),
 		ctl:   make(chan pullStatus, 16),
-		free:  make(chan []byte, 2*batch+1),
+		free:  make(chan *[]byte, 2*batch+1),
 	}
 	// Each consumer's pulls reply to <inbox>.<gen>: a pull's end status
 	// names the consumer it belongs to, so a late 408 of a replaced
@@ -168,21 +176,33 @@ func (p *orderedPull) handle(m *core.BorrowedMsg) {
 		}
 		return
 	}
-	md, err := js.ParseMetadata(string(m.Reply))
+	// The metadata's strings alias m.Reply, valid while this handler
+	// runs; only numbers leave it.
+	md, err := js.ParseMetadata(bytesView(m.Reply))
 	if err != nil || md.Consumer != st.name {
 		return // not ours, or a consumer already replaced
 	}
-	var b []byte
+	var bp *[]byte
 	select {
-	case b = <-p.free:
+	case bp = <-p.free:
 	default:
+		bp = getChunkBuf()
 	}
-	d := delivery{data: append(b[:0], m.Data...), gen: st.gen, sseq: md.StreamSeq, cseq: md.ConsumerSeq, pending: md.NumPending, stamp: md.Timestamp}
+	*bp = append((*bp)[:0], m.Data...)
+	d := delivery{buf: bp, data: *bp, gen: st.gen, sseq: md.StreamSeq, cseq: md.ConsumerSeq, pending: md.NumPending, stamp: md.Timestamp}
 	select {
 	case p.queue <- d:
 	default:
 		p.overflow.Store(true)
 	}
+}
+
+// bytesView is b as a string without a copy, for use while b is valid.
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // replyOfGen reports whether subject is <inbox>.<gen>.
@@ -228,8 +248,11 @@ func (p *orderedPull) refill() error {
 // next returns the next message in stream order.
 func (p *orderedPull) next(ctx context.Context) (delivery, error) {
 	entered := time.Now().UnixNano()
-	tick := time.NewTicker(p.hb)
-	defer tick.Stop()
+	if p.tick == nil {
+		p.tick = time.NewTicker(p.hb)
+	} else {
+		p.tick.Reset(p.hb)
+	}
 	for {
 		if p.overflow.Swap(false) {
 			if err := p.reset(ctx, nil); err != nil {
@@ -242,14 +265,14 @@ func (p *orderedPull) next(ctx context.Context) (delivery, error) {
 		select {
 		case d := <-p.queue:
 			if d.gen != p.gen {
-				p.recycle(d.data)
+				p.recycle(d.buf)
 				continue
 			}
 			if p.outstanding > 0 {
 				p.outstanding--
 			}
 			if d.cseq != p.lastCSeq+1 {
-				p.recycle(d.data)
+				p.recycle(d.buf)
 				if err := p.reset(ctx, nil); err != nil {
 					return delivery{}, err
 				}
@@ -267,7 +290,7 @@ func (p *orderedPull) next(ctx context.Context) (delivery, error) {
 			if err := p.status(ctx, s); err != nil {
 				return delivery{}, err
 			}
-		case <-tick.C:
+		case <-p.tick.C:
 			if err := p.checkMissing(ctx); err != nil {
 				return delivery{}, err
 			}
@@ -373,7 +396,7 @@ func (p *orderedPull) drain() {
 	for {
 		select {
 		case d := <-p.queue:
-			p.recycle(d.data)
+			p.recycle(d.buf)
 		case <-p.ctl:
 		default:
 			return
@@ -381,14 +404,29 @@ func (p *orderedPull) drain() {
 	}
 }
 
-func (p *orderedPull) recycle(b []byte) {
-	if b == nil {
+// recycle hands a delivery's buffer back for the next message, or to the
+// package's pool when this reader has enough.
+func (p *orderedPull) recycle(bp *[]byte) {
+	if bp == nil {
 		return
 	}
 	select {
-	case p.free <- b[:0]:
+	case p.free <- bp:
 	default:
+		chunkPool.Put(bp)
 	}
+}
+
+// chunkPool keeps chunk buffers between reads, so a program that gets
+// object after object reuses the same few (at most a reader's window
+// each) instead of allocating them per get.
+var chunkPool sync.Pool
+
+func getChunkBuf() *[]byte {
+	if bp, ok := chunkPool.Get().(*[]byte); ok {
+		return bp
+	}
+	return new([]byte)
 }
 
 // deleteConsumer removes the current consumer, bounded in time: a server
@@ -410,6 +448,17 @@ const deleteTimeout = 2 * time.Second
 // close ends the subscription and deletes the consumer.
 func (p *orderedPull) close(ctx context.Context) {
 	_ = p.sub.Unsubscribe()
+	if p.tick != nil {
+		p.tick.Stop()
+	}
 	p.deleteConsumer(ctx)
 	p.drain()
+	for {
+		select {
+		case bp := <-p.free:
+			chunkPool.Put(bp)
+		default:
+			return
+		}
+	}
 }

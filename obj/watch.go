@@ -69,7 +69,7 @@ func (s *Store) Watch(ctx context.Context, opts ...WatchOption) iter.Seq2[*Info,
 				return
 			}
 			info, err := decodeInfo(d.data, d.stamp)
-			p.recycle(d.data)
+			p.recycle(d.buf)
 			switch {
 			case err != nil:
 				if !yield(nil, err) {
