@@ -191,6 +191,12 @@ func (p *proc) waitStderr(s string) {
 	p.waitFor(&p.errOut, s)
 }
 
+// waitStdout waits until stdout holds s.
+func (p *proc) waitStdout(s string) {
+	p.t.Helper()
+	p.waitFor(&p.out, s)
+}
+
 func (p *proc) waitFor(b *syncBuffer, s string) {
 	p.t.Helper()
 	deadline := time.After(30 * time.Second)

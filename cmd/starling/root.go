@@ -51,6 +51,7 @@ are the nats CLI's.`,
 		newStreamCommand(g),
 		newConsumerCommand(g),
 		newJSCommand(g),
+		newObjCommand(g),
 		newVersionCommand(g),
 	)
 	markRun(root, g)
