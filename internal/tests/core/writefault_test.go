@@ -176,6 +176,17 @@ func writeFailureRun(t *testing.T, seed uint64) {
 	}
 	ctx := testCtx(t, 20*time.Second)
 	require.NoError(t, nc.Flush(ctx), "flush after the fault")
+	// The Flush went through the new session; the old one's server side may
+	// still be reading what its socket took before the fault (up to the
+	// pipe's 16 KiB). Count only once it has read to the end.
+	srv.mu.Lock()
+	first := srv.peers[0]
+	srv.mu.Unlock()
+	select {
+	case <-first.done:
+	case <-ctx.Done():
+		t.Fatal("the first session's server side never finished reading")
+	}
 
 	failed, after := fault.state()
 	require.True(t, failed, "the fault never fired (fail at byte %d)", failAt)
