@@ -92,3 +92,5 @@ type successResponse struct {
 	apiResponse
 	Success bool `json:"success"`
 }
+
+func isErr(err, target error) bool { return errors.Is(err, target) }

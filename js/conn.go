@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"iter"
 
 	"github.com/starling-nats/starling/core"
 )
@@ -11,6 +12,7 @@ import (
 // satisfies it; so may a wrapper that traces or fakes calls.
 type Conn interface {
 	RequestMsg(ctx context.Context, m *core.Msg, opts ...core.RequestOption) (*core.Msg, error)
+	RequestManyMsg(ctx context.Context, m *core.Msg, opts ...core.RequestOption) iter.Seq2[*core.Msg, error]
 	PublishMsg(m *core.Msg) error
 	PublishRequest(subject, reply string, data []byte) error
 	SubscribeBorrowed(subject string, handler func(*core.BorrowedMsg), opts ...core.SubOption) (*core.Subscription, error)

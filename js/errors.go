@@ -59,6 +59,10 @@ var (
 	ErrAPILevelTooLow         = errors.New("js: server api level too low")                 // 10185, and the client-side check
 	ErrStreamInvalidConfig    = errors.New("js: invalid stream config")                    // 10052
 	ErrMissingSubjectSequence = errors.New("js: expected last subject sequence missing")   // 10193
+	ErrCounterDisabled        = errors.New("js: counters not enabled on stream")           // 10168
+	ErrAtomicDisabled         = errors.New("js: atomic publish not enabled on stream")     // 10174
+	ErrBatchIncomplete        = errors.New("js: atomic batch incomplete")                  // 10176
+	ErrSchedulesDisabled      = errors.New("js: message schedules not enabled on stream")  // 10188
 )
 
 var errCodeSentinels = map[uint16][]error{
@@ -82,6 +86,10 @@ var errCodeSentinels = map[uint16][]error{
 	10185: {ErrAPILevelTooLow},
 	10052: {ErrStreamInvalidConfig},
 	10193: {ErrMissingSubjectSequence},
+	10168: {ErrCounterDisabled},
+	10174: {ErrAtomicDisabled},
+	10176: {ErrBatchIncomplete},
+	10188: {ErrSchedulesDisabled},
 }
 
 // Errors the client itself reports.

@@ -36,6 +36,11 @@ func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOpt
 			return nil, err
 		}
 	}
+	if o.level > 0 {
+		if err := js.requireLevel(ctx, o.feature, o.level); err != nil {
+			return nil, err
+		}
+	}
 	out := &core.Msg{Subject: m.Subject, Header: o.header(m.Header), Data: m.Data}
 	idempotent := o.msgID != "" || out.Header.Get(HeaderMsgID) != ""
 

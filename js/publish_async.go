@@ -105,6 +105,11 @@ func (js *JetStream) publishAsync(ctx context.Context, subject string, hdr core.
 				return nil, err
 			}
 		}
+		if o.level > 0 {
+			if err := js.requireLevel(ctx, o.feature, o.level); err != nil {
+				return nil, err
+			}
+		}
 		hdr = o.header(hdr)
 	}
 	f := &PubAckFuture{}

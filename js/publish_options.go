@@ -43,6 +43,14 @@ type pubOpts struct {
 	ttl         string
 	ackWait     time.Duration
 	extra       core.Header
+
+	incr                     string
+	schedule, scheduleTarget string
+	scheduleTTL              string
+	// level and feature: the API level the options need, checked before
+	// anything is sent.
+	level   int
+	feature string
 }
 
 // MsgID sets Nats-Msg-Id: the stream stores a message with this ID once
@@ -164,7 +172,7 @@ func (o *pubOpts) header(base core.Header) core.Header {
 	if o.autoID && o.msgID == "" && base.Get(HeaderMsgID) == "" {
 		o.msgID = nuid.Next()
 	}
-	if o.msgID == "" && o.stream == "" && !o.hasLastSeq && !o.hasSubjSeq && o.lastMsgID == "" && o.ttl == "" && o.extra == nil {
+	if o.msgID == "" && o.stream == "" && !o.hasLastSeq && !o.hasSubjSeq && o.lastMsgID == "" && o.ttl == "" && o.extra == nil && o.incr == "" && o.schedule == "" && o.scheduleTTL == "" {
 		return base
 	}
 	h := make(core.Header, len(base)+4)
@@ -195,5 +203,6 @@ func (o *pubOpts) header(base core.Header) core.Header {
 	if o.ttl != "" {
 		h.Set(HeaderTTL, o.ttl)
 	}
+	o.featureHeaders(h)
 	return h
 }
