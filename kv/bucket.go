@@ -80,3 +80,13 @@ func (b *Bucket) Status(ctx context.Context) (*Status, error) {
 	}
 	return newStatus(si), nil
 }
+
+// purgeKey removes key's entries from the stream, keeping the newest keep.
+func (b *Bucket) purgeKey(ctx context.Context, key string, keep uint64) error {
+	opts := []js.PurgeOption{js.PurgeFilter(b.keyPrefix + key)}
+	if keep > 0 {
+		opts = append(opts, js.PurgeKeep(keep))
+	}
+	_, err := b.js.PurgeStream(ctx, b.stream, opts...)
+	return bucketNotFound(err)
+}
