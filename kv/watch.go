@@ -410,11 +410,12 @@ func (w *Watcher) handle(gen uint64, m *core.BorrowedMsg) {
 		w.signal()
 		return
 	}
-	switch {
-	case meta.consumerSeq <= w.lastCseq:
-		return // a repeat of a delivery already taken
-	case meta.consumerSeq != w.lastCseq+1:
-		w.needReset = true // a gap: resume from the last entry queued
+	if meta.consumerSeq != w.lastCseq+1 {
+		// A gap, or a consumer that started over (a clustered server
+		// restarted its memory-only state): either way, recreate it from
+		// the last entry queued. Trusting a restarted count would skip
+		// what it redelivers below our own.
+		w.needReset = true
 		w.signal()
 		return
 	}
