@@ -91,6 +91,14 @@ func TestClusterStepdownDuringPublish(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "stored %v, acked %d", si, n)
 	assert.EqualValues(t, 1, si.State.FirstSeq)
 	assert.Equal(t, n, si.State.LastSeq, "no gap")
+	// A failed expectation on a replicated stream: 10071 or 10164, one
+	// sentinel.
+	_, err = j.Publish(ctx, "r3", nil, js.ExpectLastSequence(1))
+	require.ErrorIs(t, err, js.ErrWrongLastSequence)
+	var ae *js.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Contains(t, []uint16{10071, 10164}, ae.ErrCode)
+	t.Logf("R3 wrong last sequence: err_code %d", ae.ErrCode)
 	acked.Range(func(k, v any) bool {
 		m, err := j.GetMsg(ctx, "R3", k.(uint64))
 		require.NoError(t, err)
@@ -104,20 +112,11 @@ func TestClusterStepdownDuringPublish(t *testing.T) {
 // and every acknowledged message is in the stream.
 func TestProcessRestartDuringPublishAsync(t *testing.T) {
 	s := harness.RunServer(t, harness.WithJetStream(), harness.WithProcess())
-	var jp atomic.Pointer[js.JetStream]
-	nc := connect(t, s.ClientURL(), core.WithMaxReconnects(-1), core.WithReconnectWait(50*time.Millisecond, 200*time.Millisecond),
-		core.WithEventHandler(func(e core.Event) {
-			// An ack lost with the connection never comes: settle those
-			// futures now rather than at their timeout.
-			if e.Kind == core.EventDisconnected {
-				if j := jp.Load(); j != nil {
-					j.ResetPublishAsync()
-				}
-			}
-		}))
-	j, err := js.New(nc, js.WithPublishAsyncMaxPending(256), js.WithPublishAsyncTimeout(5*time.Second))
+	nc := connect(t, s.ClientURL(), core.WithMaxReconnects(-1), core.WithReconnectWait(50*time.Millisecond, 200*time.Millisecond))
+	// A long ack timeout: the futures the kill strands must be failed by
+	// the disconnect event, not by their timeout.
+	j, err := js.New(nc, js.WithPublishAsyncMaxPending(256), js.WithPublishAsyncTimeout(time.Minute))
 	require.NoError(t, err)
-	jp.Store(j)
 	t.Cleanup(j.Close)
 	ctx := testCtx(t, 2*time.Minute)
 	_, err = j.CreateStream(ctx, js.StreamConfig{Name: "PR", Subjects: []string{"pr"}})
@@ -172,6 +171,8 @@ func TestProcessRestartDuringPublishAsync(t *testing.T) {
 		}
 	}
 	t.Logf("%d futures: %d acked, %d reset, %d timed out", len(futs), len(acked), reset, timedOut)
+	assert.Positive(t, reset, "the disconnect failed the stranded futures")
+	assert.Zero(t, timedOut)
 	require.NotEmpty(t, acked)
 	require.NoError(t, nc.Flush(ctx))
 	// Stored = the acked ones and some of the ambiguous ones, nothing else.

@@ -21,3 +21,13 @@ type Conn interface {
 }
 
 var _ Conn = (*core.Conn)(nil)
+
+// EventSource is the optional part of a Conn that reports connection
+// events; *core.Conn has it. With it, the async publisher fails its
+// pending futures as soon as the connection drops (their acks went with
+// it) instead of at their ack timeout.
+type EventSource interface {
+	AddEventListener(f func(core.Event)) (remove func())
+}
+
+var _ EventSource = (*core.Conn)(nil)

@@ -15,7 +15,13 @@
 // context ends. PublishAsync returns a *PubAckFuture at once; a bounded
 // window (WithPublishAsyncMaxPending) keeps at most that many publishes
 // waiting, and each future settles by its ack, its error, its ack timeout,
-// or the publisher's or connection's end; none stays pending.
+// a disconnect (seen through core's AddEventListener), or the publisher's
+// or connection's end; none stays pending.
+//
+// Newer features are gated on the server's API level: counters (Incr,
+// Increment, Counter), atomic batches (NewAtomicBatch) and schedules
+// (Schedule) fail with a *LevelError before anything is sent to a server
+// too old for them.
 //
 // Errors: the server's refusals are *APIError, matched with errors.Is
 // against ErrStreamNotFound and the other err_code sentinels. Replies a

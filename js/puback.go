@@ -1,6 +1,7 @@
 package js
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -74,6 +75,11 @@ func (p *ackParser) fast(b []byte, ack *PubAck) bool {
 	for {
 		key, j, ok := readString(b, i)
 		if !ok {
+			return false
+		}
+		if !exactField(key) && foldsToField(key) {
+			// encoding/json matches keys case-insensitively: leave
+			// "Stream" and the like to it rather than disagree.
 			return false
 		}
 		i = skipWS(b, j)
@@ -179,4 +185,26 @@ func readString(b []byte, i int) ([]byte, int, bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+var pubAckKeys = []string{"stream", "seq", "duplicate", "domain", "val", "batch", "count", "error"}
+
+// exactField reports whether key is a PubAck key as the server spells it.
+func exactField(key []byte) bool {
+	switch string(key) {
+	case "stream", "seq", "duplicate", "domain", "val", "batch", "count", "error":
+		return true
+	}
+	return false
+}
+
+// foldsToField reports whether key matches a PubAck key only when case is
+// ignored.
+func foldsToField(key []byte) bool {
+	for _, k := range pubAckKeys {
+		if bytes.EqualFold(key, []byte(k)) {
+			return true
+		}
+	}
+	return false
 }

@@ -36,6 +36,9 @@ type asyncPublisher struct {
 	ended chan struct{}
 
 	parser ackParser // used by the reply handler only (reader goroutine)
+
+	// removeListener stops the connection events (nil without them).
+	removeListener func()
 }
 
 type asyncSlot struct {
@@ -69,6 +72,9 @@ func (js *JetStream) publisher() (*asyncPublisher, error) {
 			return
 		}
 		p.sub = sub
+		if es, ok := js.nc.(EventSource); ok {
+			p.removeListener = es.AddEventListener(p.onEvent)
+		}
 		go p.expire()
 		js.async.Store(p)
 	})
@@ -104,6 +110,11 @@ func (js *JetStream) publishAsync(ctx context.Context, subject string, hdr core.
 			if err := opt(&o); err != nil {
 				return nil, err
 			}
+		}
+		if o.ackWait != 0 {
+			// Every async publish shares the context's ack timeout, which
+			// keeps the deadlines in order (one timer for all).
+			return nil, fmt.Errorf("%w: AckWait applies to Publish; async publishes use WithPublishAsyncTimeout", ErrInvalidOption)
 		}
 		if o.level > 0 {
 			if err := js.requireLevel(ctx, o.feature, o.level); err != nil {
@@ -274,6 +285,15 @@ func parseSlotToken(b []byte) (int32, uint32, bool) {
 	return int32(idx), uint32(gen), true
 }
 
+// onEvent fails the pending futures when the connection drops: an ack the
+// server sent on the lost session never comes, and a publish still in the
+// reconnect buffer goes out later with a reply subject nobody waits on.
+func (p *asyncPublisher) onEvent(e core.Event) {
+	if e.Kind == core.EventDisconnected {
+		p.failAll(ErrConnectionReset)
+	}
+}
+
 // expire fails futures whose ack is overdue, and every future when the
 // connection closes. It is the publisher's one goroutine.
 func (p *asyncPublisher) expire() {
@@ -365,6 +385,9 @@ func (p *asyncPublisher) close(err error) {
 	if p.sub != nil {
 		_ = p.sub.Unsubscribe()
 	}
+	if p.removeListener != nil {
+		p.removeListener()
+	}
 }
 
 // PublishAsyncPending returns how many async publishes wait for their ack.
@@ -404,8 +427,8 @@ func (js *JetStream) PublishAsyncComplete(ctx context.Context) error {
 }
 
 // ResetPublishAsync fails every pending async publish with
-// ErrConnectionReset: call it from a connection event handler on
-// EventDisconnected, since an ack lost with the connection never comes.
+// ErrConnectionReset. A connection that is an EventSource (*core.Conn)
+// does it on every disconnect by itself; call it for one that is not.
 func (js *JetStream) ResetPublishAsync() {
 	if p := js.async.Load(); p != nil {
 		p.failAll(ErrConnectionReset)

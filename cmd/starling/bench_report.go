@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/starling-nats/starling/core"
+	"github.com/starling-nats/starling/internal/benchkit"
 )
 
 // benchReport is a bench run: where it ran and what it measured.
@@ -20,12 +21,6 @@ type benchReport struct {
 	serverVersion string
 	results       []benchResult
 }
-
-// The percentiles the table and the JSON show.
-var benchPercentiles = []struct {
-	name string
-	q    float64
-}{{"p50", 0.50}, {"p90", 0.90}, {"p99", 0.99}}
 
 // writeTable prints the report for people.
 func (r *benchReport) writeTable(w io.Writer) {
@@ -39,19 +34,29 @@ func (r *benchReport) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "client: Starling %s, %s %s/%s, %d CPUs, %s subscriber\n\n",
 		core.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), handlerKind(cfg.owned))
 
-	header := []string{"test", "msgs", "time", "msgs/s", "MB/s", "p50", "p90", "p99", "max"}
+	header := []string{"test", "msgs", "time", "msgs/s", "MB/s"}
+	for _, p := range benchkit.Percentiles {
+		header = append(header, p.Name)
+	}
+	header = append(header, "max")
 	rows := [][]string{header}
 	for _, res := range r.results {
-		row := []string{res.name, commas(res.msgs), fmtDuration(res.elapsed), commas(int64(res.rate())), fmt.Sprintf("%.2f", res.mbps())}
-		if h := res.latency; h != nil && h.count() > 0 {
-			for _, p := range benchPercentiles {
-				row = append(row, fmtDuration(h.percentile(p.q)))
+		t := res.total
+		row := []string{res.name, commas(t.Msgs), fmtDuration(t.Duration()), commas(int64(t.Rate())), fmt.Sprintf("%.2f", t.MBps())}
+		if h := res.latency; h != nil && h.Count() > 0 {
+			for _, p := range benchkit.Percentiles {
+				row = append(row, fmtDuration(h.Percentile(p.P)))
 			}
-			row = append(row, fmtDuration(h.maximum()))
+			row = append(row, fmtDuration(h.Max()))
 		} else {
-			row = append(row, "-", "-", "-", "-")
+			for range len(benchkit.Percentiles) + 1 {
+				row = append(row, "-")
+			}
 		}
 		rows = append(rows, row)
+		for i, c := range res.clients {
+			rows = append(rows, []string{fmt.Sprintf("  client %d", i+1), commas(c.Msgs), fmtDuration(c.Duration()), commas(int64(c.Rate())), fmt.Sprintf("%.2f", c.MBps())})
+		}
 	}
 	widths := make([]int, len(header))
 	for _, row := range rows {
@@ -74,6 +79,11 @@ func (r *benchReport) writeTable(w io.Writer) {
 
 	var notes []string
 	for _, res := range r.results {
+		if len(res.clients) > 1 {
+			lo, mean, hi, sd := res.clients.RateStats()
+			notes = append(notes, fmt.Sprintf("%s: per client min %s, avg %s, max %s, stddev %s msgs/s", res.name,
+				commas(int64(lo)), commas(int64(mean)), commas(int64(hi)), commas(int64(sd))))
+		}
 		for _, n := range res.notes {
 			notes = append(notes, res.name+": "+n)
 		}
@@ -112,6 +122,9 @@ type benchJSON struct {
 	Subject  string            `json:"subject"`
 	Owned    bool              `json:"owned"`
 	Inflight int               `json:"inflight"`
+	Pubs     int               `json:"pub"`
+	Subs     int               `json:"sub"`
+	Repliers int               `json:"repliers"`
 	Results  []benchJSONResult `json:"results"`
 }
 
@@ -129,9 +142,16 @@ type benchJSONResult struct {
 	MsgsPerSec  float64            `json:"msgs_per_sec"`
 	MBPerSec    float64            `json:"mb_per_sec"`
 	Lost        int64              `json:"lost,omitempty"`
+	Clients     []benchJSONClient  `json:"clients,omitempty"`
 	LatencyUS   map[string]float64 `json:"latency_us,omitempty"`
 	Notes       []string           `json:"notes,omitempty"`
 	Interrupted bool               `json:"interrupted,omitempty"`
+}
+
+type benchJSONClient struct {
+	Msgs       int64   `json:"msgs"`
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_sec"`
 }
 
 // writeJSON prints the report for programs.
@@ -141,19 +161,24 @@ func (r *benchReport) writeJSON(w io.Writer) error {
 		CPUs:   runtime.NumCPU(),
 		Server: benchJSONServer{URL: r.url, Version: r.serverVersion, Embedded: r.embedded},
 		Size:   r.cfg.size, Subject: r.cfg.subject, Owned: r.cfg.owned, Inflight: r.cfg.inflight,
+		Pubs: r.cfg.pubs, Subs: r.cfg.subs, Repliers: r.cfg.repliers,
 		Results: []benchJSONResult{},
 	}
 	for _, res := range r.results {
+		t := res.total
 		j := benchJSONResult{
-			Section: res.section, Name: res.name, Msgs: res.msgs, Seconds: res.elapsed.Seconds(),
-			MsgsPerSec: res.rate(), MBPerSec: res.mbps(), Lost: res.lost, Notes: res.notes,
+			Section: res.section, Name: res.name, Msgs: t.Msgs, Seconds: t.Duration().Seconds(),
+			MsgsPerSec: t.Rate(), MBPerSec: t.MBps(), Lost: res.lost, Notes: res.notes,
 			Interrupted: res.interrupted,
 		}
-		if h := res.latency; h != nil && h.count() > 0 {
+		for _, c := range res.clients {
+			j.Clients = append(j.Clients, benchJSONClient{Msgs: c.Msgs, Seconds: c.Duration().Seconds(), MsgsPerSec: c.Rate()})
+		}
+		if h := res.latency; h != nil && h.Count() > 0 {
 			us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-			j.LatencyUS = map[string]float64{"min": us(h.minimum()), "mean": us(h.mean()), "max": us(h.maximum())}
-			for _, p := range benchPercentiles {
-				j.LatencyUS[p.name] = us(h.percentile(p.q))
+			j.LatencyUS = map[string]float64{"min": us(h.Min()), "mean": us(h.Mean()), "max": us(h.Max())}
+			for _, p := range benchkit.Percentiles {
+				j.LatencyUS[p.Name] = us(h.Percentile(p.P))
 			}
 		}
 		doc.Results = append(doc.Results, j)

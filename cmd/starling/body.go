@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nuid"
+	"github.com/spf13/pflag"
 
+	"github.com/starling-nats/starling/codec"
 	"github.com/starling-nats/starling/core"
 )
 
@@ -18,14 +20,43 @@ import (
 // max_payload is 64 MiB.
 const maxStdinBody = 64 << 20
 
-// templateHelp documents the functions of body and header templates.
-const templateHelp = `BODY and header values may be Go templates, as with the nats CLI:
-{{Count}} (1, 2, ... per message), {{ID}} (a unique id), {{TimeStamp}}
-(RFC 3339), {{Unix}}, {{UnixNano}}, {{Random 10 20}} (10 to 20 random
-letters).`
+// templateHelp documents the rule for "{{" and the template functions.
+const templateHelp = `BODY and header values are sent as given, "{{" included. With --templates
+they are Go templates, as with the nats CLI: {{Count}} (1, 2, ... per
+message), {{ID}} (a unique id), {{TimeStamp}} (RFC 3339), {{Unix}},
+{{UnixNano}}, {{Random 10 20}} (10 to 20 random letters).`
 
-// textTemplate renders a body or header value per message. Text without
-// "{{" is used as is, so a literal body costs nothing per message.
+// templateFlags are the body flags of pub, req and reply.
+type templateFlags struct {
+	templates   bool
+	noTemplates bool // the nats CLI's flag; literal is the default here
+	forceStdin  bool
+}
+
+func (t *templateFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&t.templates, "templates", false, "render BODY and header values as templates")
+	fs.BoolVar(&t.noTemplates, "no-templates", false, "send BODY and header values literally (the default)")
+	fs.BoolVar(&t.forceStdin, "force-stdin", false, "read the body from stdin even where it is a terminal")
+}
+
+// parse prepares the body text and the -H headers.
+func (t *templateFlags) parse(cmd cmdPath, text string, hdr headerFlag) (*textTemplate, *headerTemplate, error) {
+	if t.templates && t.noTemplates {
+		return nil, nil, usageErrorf(cmd, "--templates and --no-templates contradict each other")
+	}
+	body, err := parseTemplate(cmd, "BODY", text, t.templates)
+	if err != nil {
+		return nil, nil, err
+	}
+	headers, err := parseHeaderTemplate(cmd, hdr, t.templates)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, headers, nil
+}
+
+// textTemplate renders a body or header value per message. Literal text
+// (templates off, or no "{{") costs nothing per message.
 type textTemplate struct {
 	literal []byte
 	tmpl    *template.Template
@@ -33,9 +64,9 @@ type textTemplate struct {
 	buf     bytes.Buffer
 }
 
-func parseTemplate(name, text string) (*textTemplate, error) {
+func parseTemplate(cmd cmdPath, name, text string, templates bool) (*textTemplate, error) {
 	t := &textTemplate{literal: []byte(text)}
-	if !strings.Contains(text, "{{") {
+	if !templates || !strings.Contains(text, "{{") {
 		return t, nil
 	}
 	tmpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
@@ -47,7 +78,7 @@ func parseTemplate(name, text string) (*textTemplate, error) {
 		"Random":    randomLetters,
 	}).Parse(text)
 	if err != nil {
-		return nil, usageErrorf("", "%s is not a valid template: %v", name, err)
+		return nil, usageErrorf(cmd, "%s is not a valid template: %v", name, err)
 	}
 	t.tmpl = tmpl
 	return t, nil
@@ -86,12 +117,12 @@ type headerTemplate struct {
 	fixed  core.Header // when no value is a template
 }
 
-func parseHeaderTemplate(h headerFlag) (*headerTemplate, error) {
+func parseHeaderTemplate(cmd cmdPath, h headerFlag, templates bool) (*headerTemplate, error) {
 	ht := &headerTemplate{}
 	templated := false
 	for _, kv := range h {
 		k, v, _ := strings.Cut(kv, ":")
-		t, err := parseTemplate("header "+strings.TrimSpace(k), strings.TrimSpace(v))
+		t, err := parseTemplate(cmd, "header "+strings.TrimSpace(k), strings.TrimSpace(v), templates)
 		if err != nil {
 			return nil, err
 		}
@@ -122,23 +153,29 @@ func (h *headerTemplate) render(n int) (core.Header, error) {
 }
 
 // bodyArg returns the body: the BODY argument when given, else stdin when
-// forced or when data is piped in by someone at a terminal (a script
-// without a terminal must say --force-stdin, so that a command run with an
-// open, silent stdin does not wait forever), else empty.
-func bodyArg(st *stdio, pos []string, forceStdin bool) (string, error) {
-	if len(pos) > 1 {
+// it is not a terminal (a pipe, a file; /dev/null gives an empty body) or
+// when forced, else empty. This is the nats CLI's rule: a body piped in is
+// never lost.
+func bodyArg(cmd cmdPath, st *stdio, args []string, forceStdin bool) (string, error) {
+	if len(args) > 1 {
 		if forceStdin {
-			return "", usageErrorf("", "give a BODY or --force-stdin, not both")
+			return "", usageErrorf(cmd, "give a BODY or --force-stdin, not both")
 		}
-		return pos[1], nil
+		return args[1], nil
 	}
-	if !forceStdin && (st.stdinIsTerminal || !st.stderrIsTerminal) {
-		return "", nil
-	}
-	if st.stdin == nil {
+	if st.stdin == nil || (st.stdinIsTerminal && !forceStdin) {
 		return "", nil
 	}
 	return readAllLimited(st.stdin)
+}
+
+// checkSubject refuses a subject no server would take for a publish,
+// before anything is printed or connected.
+func checkSubject(cmd cmdPath, subject string) error {
+	if !codec.ValidPublishSubject(subject) {
+		return usageErrorf(cmd, "invalid subject %q", subject)
+	}
+	return nil
 }
 
 func readAllLimited(r io.Reader) (string, error) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	neturl "net/url"
 	"os"
 	"slices"
 	"strings"
@@ -63,13 +65,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // link is a command's way to the NATS system: the server URLs, the embedded
-// server when none was named, and the connections opened, which close
+// server when nothing answered, and the connections opened, which close
 // drains in reverse order before the embedded server stops.
 type link struct {
 	st       *stdio
 	url      string
 	embedded *harness.Server
 	opts     []core.Option
+	name     string // --connection-name, "" for each connection's own
 	conns    []*conn
 }
 
@@ -80,29 +83,73 @@ type conn struct {
 	closed chan struct{} // closed once the Closed event has been handled
 }
 
-// open resolves where cmd connects: --server, $NATS_URL, or an embedded
-// nats-server (JetStream on) started now and announced on stderr. The
-// caller must call close.
-func (f *connFlags) open(cmd string, st *stdio) (*link, error) {
-	opts, err := f.options()
+// open resolves where cmd connects: --server, $NATS_URL, else the default
+// URL when something answers there, else an embedded nats-server
+// (JetStream on) started now and announced on stderr. The caller must call
+// close.
+func (g *globals) open(cmd cmdPath) (*link, error) {
+	f, st := &g.conn, g.st
+	f.fromEnv(st.getenv)
+	opts, err := f.options(cmd)
 	if err != nil {
 		return nil, err
 	}
-	l := &link{st: st, url: f.url(st.getenv), opts: opts}
+	l := &link{st: st, opts: opts, name: f.name, url: f.server}
 	if l.url != "" {
 		return l, nil
 	}
+	def := defaultServerURL(st.getenv)
+	if answers(def, f.timeout) {
+		l.url = def
+		return l, nil
+	}
 	if set := f.secured(); len(set) > 0 {
-		return nil, usageErrorf(cmd, "%s needs a server (--server or $%s): the embedded server has no authentication or TLS", strings.Join(set, ", "), envURL)
+		return nil, fmt.Errorf("nothing answers at %s, and %s need a server of yours (--server or $%s): the embedded one has no authentication or TLS", def, strings.Join(set, ", "), envURL)
 	}
 	s, err := harness.Start(harness.WithJetStream(), harness.WithName("starling-embedded"))
 	if err != nil {
 		return nil, fmt.Errorf("starting an embedded nats-server: %w", err)
 	}
 	l.embedded, l.url = s, s.ClientURL()
-	fmt.Fprintf(st.stderr, "starling: no --server or $%s: started an embedded nats-server %s at %s (JetStream on); it stops when this command ends\n",
-		envURL, s.Info().Version, l.url)
+	fmt.Fprintf(st.stderr, "starling: nothing answers at %s: started an embedded nats-server %s at %s (JetStream on) for this command\n",
+		def, s.Info().Version, l.url)
 	return l, nil
+}
+
+// defaultServerURL is nats://127.0.0.1:4222, or $STARLING_DEFAULT_URL.
+func defaultServerURL(getenv func(string) string) string {
+	if u := strings.TrimSpace(getenv(envDefaultURL)); u != "" {
+		return u
+	}
+	return defaultURL
+}
+
+// answers reports whether something accepts TCP connections at the
+// server of url; a refusal comes at once, silence is bounded by timeout.
+func answers(url string, timeout time.Duration) bool {
+	addr, ok := hostPort(url)
+	if !ok {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", addr, min(timeout, time.Second))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// hostPort is the host:port of a nats:// URL (port 4222 when it has none).
+func hostPort(raw string) (string, bool) {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "", false
+	}
+	port := u.Port()
+	if port == "" {
+		port = "4222"
+	}
+	return net.JoinHostPort(u.Hostname(), port), true
 }
 
 // connect opens a connection named name ("starling sub") with the link's
@@ -110,6 +157,9 @@ func (f *connFlags) open(cmd string, st *stdio) (*link, error) {
 // terminal (lost, back, slow consumer, errors) are reported on stderr.
 func (l *link) connect(ctx context.Context, name string, extra ...core.Option) (*conn, error) {
 	c := &conn{closed: make(chan struct{})}
+	if l.name != "" {
+		name = l.name
+	}
 	opts := append([]core.Option{
 		core.WithName(name),
 		core.WithEventHandler(func(ev core.Event) { l.report(name, c, ev) }),
@@ -117,7 +167,7 @@ func (l *link) connect(ctx context.Context, name string, extra ...core.Option) (
 	opts = append(opts, extra...)
 	nc, err := core.Connect(ctx, l.url, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", redact(l.url), err)
+		return nil, err
 	}
 	c.Conn = nc
 	l.conns = append(l.conns, c)
@@ -204,4 +254,12 @@ func redact(urls string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// warnEmbedded says, for pub and req, that on an embedded server nobody
+// else can be listening: what is sent goes nowhere but to this command.
+func (l *link) warnEmbedded(what string) {
+	if l.embedded != nil {
+		fmt.Fprintf(l.st.stderr, "starling: warning: no other client can reach this embedded server, so nobody receives this %s; start one with 'starling server' or give --server\n", what)
+	}
 }

@@ -1,181 +1,157 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/starling-nats/starling/core"
 )
 
-// envURL is the environment variable that names the servers when --server
-// is not given, as for the nats CLI.
-const envURL = "NATS_URL"
+// Environment variables read as the nats CLI reads them: each is the
+// default of its flag.
+const (
+	envURL      = "NATS_URL"
+	envUser     = "NATS_USER"
+	envPassword = "NATS_PASSWORD"
+	envToken    = "NATS_TOKEN"
+	envCreds    = "NATS_CREDS"
+	envNKey     = "NATS_NKEY"
+	envCert     = "NATS_CERT"
+	envKey      = "NATS_KEY"
+	envCA       = "NATS_CA"
+	// envDefaultURL replaces defaultURL, where a command looks for a server
+	// when none is named and "starling server" listens. It is for tests,
+	// which must not depend on what runs on port 4222.
+	envDefaultURL = "STARLING_DEFAULT_URL"
+)
 
-// flagSet is a flag.FlagSet that knows which flags are aliases of others
-// (-s for --server), prints usage with each alias beside its flag, and
-// accepts flags after positional arguments, as the nats CLI does.
-type flagSet struct {
-	*flag.FlagSet
-	// usageLine is the synopsis after "starling", e.g. "pub [flags] SUBJECT [BODY]".
-	usageLine string
-	// about explains the command, printed after the synopsis.
-	about string
-	// aliasOf maps an alias to its flag's name; shortOf the other way.
-	aliasOf map[string]string
-	shortOf map[string]string
-	out     io.Writer
+// defaultURL is where the nats CLI and nats-server meet without being told.
+const defaultURL = "nats://127.0.0.1:4222"
+
+// defaultTimeout bounds connecting and requests, as the nats CLI's --timeout.
+const defaultTimeout = 5 * time.Second
+
+// connFlags are the connection flags every command shares, named as the
+// nats CLI names them.
+type connFlags struct {
+	server   string
+	user     string
+	password string
+	token    string
+	creds    string
+	nkey     string
+	tlsCert  string
+	tlsKey   string
+	tlsCA    string
+	tlsFirst bool
+	timeout  time.Duration
+	name     string
 }
 
-func newFlagSet(name, usageLine, about string, out io.Writer) *flagSet {
-	fs := &flagSet{
-		FlagSet:   flag.NewFlagSet(name, flag.ContinueOnError),
-		usageLine: usageLine,
-		about:     about,
-		aliasOf:   map[string]string{},
-		shortOf:   map[string]string{},
-		out:       out,
-	}
-	// Errors are reported by the caller, usage on request only: a wrong flag
-	// gets one line saying so, not the whole help.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
+func (c *connFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&c.server, "server", "s", "", "NATS server URLs, comma-separated ($"+envURL+"; default "+defaultURL+",\nelse an embedded nats-server for this command)")
+	fs.StringVar(&c.user, "user", "", "user name ($"+envUser+"); without --password it is a token")
+	fs.StringVar(&c.password, "password", "", "password ($"+envPassword+")")
+	fs.StringVar(&c.token, "token", "", "authentication token ($"+envToken+")")
+	fs.StringVar(&c.creds, "creds", "", "user JWT and NKey seed from a .creds FILE ($"+envCreds+")")
+	fs.StringVar(&c.nkey, "nkey", "", "NKey seed FILE ($"+envNKey+")")
+	fs.StringVar(&c.tlsCert, "tlscert", "", "client certificate PEM FILE ($"+envCert+")")
+	fs.StringVar(&c.tlsKey, "tlskey", "", "client key PEM FILE ($"+envKey+")")
+	fs.StringVar(&c.tlsCA, "tlsca", "", "trust the CA certificates in PEM FILE ($"+envCA+")")
+	fs.BoolVar(&c.tlsFirst, "tlsfirst", false, "start TLS before the server's INFO (handshake_first servers)")
+	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "bound on connecting and on each request")
+	fs.StringVar(&c.name, "connection-name", "", "connection name the server shows (default \"starling <command>\")")
 }
 
-// alias makes short another name of the flag long.
-func (fs *flagSet) alias(short, long string) {
-	f := fs.Lookup(long)
-	fs.Var(f.Value, short, f.Usage)
-	fs.aliasOf[short] = long
-	fs.shortOf[long] = short
-}
-
-// parse parses args, which may mix flags and positional arguments ("--"
-// ends the flags), and returns the positional ones. -h and --help print the
-// command's help and return flag.ErrHelp.
-func (fs *flagSet) parse(args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.printUsage(fs.out)
-				return nil, flag.ErrHelp
-			}
-			return nil, usageErrorf(fs.Name(), "%v", err)
+// fromEnv fills every flag left empty from its environment variable.
+func (c *connFlags) fromEnv(getenv func(string) string) {
+	for _, v := range []struct {
+		dst *string
+		env string
+	}{
+		{&c.server, envURL}, {&c.user, envUser}, {&c.password, envPassword}, {&c.token, envToken},
+		{&c.creds, envCreds}, {&c.nkey, envNKey}, {&c.tlsCert, envCert}, {&c.tlsKey, envKey}, {&c.tlsCA, envCA},
+	} {
+		if strings.TrimSpace(*v.dst) == "" {
+			*v.dst = strings.TrimSpace(getenv(v.env))
 		}
-		rest := fs.Args()
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" && !fs.wasValue(args, consumed-1) {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
 	}
 }
 
-// wasValue reports whether args[i] was the value of the flag before it
-// ("--reply --"), not the end of the flags.
-func (fs *flagSet) wasValue(args []string, i int) bool {
-	if i == 0 {
-		return false
+// options turns the flags into connection options; cmd is for the usage
+// errors.
+func (c *connFlags) options(cmd cmdPath) ([]core.Option, error) {
+	if c.timeout <= 0 {
+		return nil, usageErrorf(cmd, "--timeout must be positive")
 	}
-	prev := strings.TrimLeft(args[i-1], "-")
-	if strings.Contains(prev, "=") || !strings.HasPrefix(args[i-1], "-") {
-		return false
+	opts := []core.Option{core.WithConnectTimeout(c.timeout)}
+	switch {
+	case c.password != "" && c.user == "":
+		return nil, usageErrorf(cmd, "--password needs --user")
+	case c.user != "" && c.password == "":
+		// The nats CLI's habit: a user without a password is a token.
+		if c.token != "" {
+			return nil, usageErrorf(cmd, "--user without --password is a token: give --token or --user, not both")
+		}
+		opts = append(opts, core.WithToken(c.user))
+	case c.user != "":
+		opts = append(opts, core.WithUserInfo(c.user, c.password))
 	}
-	f := fs.Lookup(prev)
-	if f == nil {
-		return false
+	if c.token != "" {
+		opts = append(opts, core.WithToken(c.token))
 	}
-	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-		return false
+	if c.creds != "" {
+		opts = append(opts, core.WithCredentialsFile(c.creds))
 	}
-	return true
+	if c.nkey != "" {
+		opts = append(opts, core.WithNKeySeedFile(c.nkey))
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return nil, usageErrorf(cmd, "--tlscert and --tlskey go together")
+	}
+	if c.tlsCA != "" {
+		opts = append(opts, core.WithRootCAs(c.tlsCA))
+	}
+	if c.tlsCert != "" {
+		opts = append(opts, core.WithClientCert(c.tlsCert, c.tlsKey))
+	}
+	if c.tlsFirst {
+		opts = append(opts, core.WithTLSHandshakeFirst())
+	}
+	return opts, nil
 }
 
-// isSet reports whether the flag (or its alias) was given.
-func (fs *flagSet) isSet(name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name || fs.aliasOf[f.Name] == name {
-			set = true
+// secured names the auth and TLS flags given, which an embedded server
+// (no authentication, no TLS) could not honour.
+func (c *connFlags) secured() []string {
+	var set []string
+	for _, f := range []struct {
+		name string
+		on   bool
+	}{
+		{"--creds", c.creds != ""}, {"--nkey", c.nkey != ""}, {"--user", c.user != ""},
+		{"--password", c.password != ""}, {"--token", c.token != ""}, {"--tlsca", c.tlsCA != ""},
+		{"--tlscert", c.tlsCert != ""}, {"--tlskey", c.tlsKey != ""}, {"--tlsfirst", c.tlsFirst},
+	} {
+		if f.on {
+			set = append(set, f.name)
 		}
-	})
+	}
 	return set
 }
 
-// printUsage writes the command's help: synopsis, explanation, flags.
-func (fs *flagSet) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: starling %s\n", fs.usageLine)
-	if fs.about != "" {
-		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(fs.about, "\n"))
-	}
-	var own, conn []flagLine
-	fs.VisitAll(func(f *flag.Flag) {
-		if _, ok := fs.aliasOf[f.Name]; ok {
-			return
-		}
-		if connFlagNames[f.Name] {
-			conn = append(conn, fs.describe(f))
-		} else {
-			own = append(own, fs.describe(f))
-		}
-	})
-	width := 0
-	for _, l := range append(own, conn...) {
-		width = max(width, len(l.left))
-	}
-	if len(own) > 0 {
-		fmt.Fprintf(w, "\nFlags:\n")
-		printFlagLines(w, own, width)
-	}
-	if len(conn) > 0 {
-		fmt.Fprintf(w, "\nConnection flags (all commands):\n")
-		printFlagLines(w, conn, width)
-	}
-}
-
-// flagLine is a flag's help: names and placeholder left, text right.
-type flagLine struct{ left, right string }
-
-func (fs *flagSet) describe(f *flag.Flag) flagLine {
-	placeholder, usage := flag.UnquoteUsage(f)
-	left := "    --" + f.Name
-	if s := fs.shortOf[f.Name]; s != "" {
-		left = "-" + s + ", --" + f.Name
-	}
-	if placeholder != "" {
-		left += " " + placeholder
-	}
-	if d := f.DefValue; d != "" && d != "0" && d != "false" && d != "0s" {
-		if g, ok := f.Value.(flag.Getter); ok {
-			if _, isString := g.Get().(string); isString {
-				d = fmt.Sprintf("%q", d)
-			}
-		}
-		usage += " (default " + d + ")"
-	}
-	return flagLine{left, usage}
-}
-
-func printFlagLines(w io.Writer, lines []flagLine, width int) {
-	indent := "\n  " + strings.Repeat(" ", width+2)
-	for _, l := range lines {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, l.left, strings.ReplaceAll(l.right, "\n", indent))
-	}
-}
+// cmdPath is what usage errors need of a command.
+type cmdPath = interface{ CommandPath() string }
 
 // headerFlag collects repeated -H key:value flags, in order.
 type headerFlag []string
 
 func (h *headerFlag) String() string { return strings.Join(*h, ", ") }
+func (h *headerFlag) Type() string   { return "KEY:VALUE" }
 
 func (h *headerFlag) Set(v string) error {
 	k, _, ok := strings.Cut(v, ":")
@@ -199,100 +175,8 @@ func (h headerFlag) header() core.Header {
 	return hdr
 }
 
-// connFlagNames are the flags every command shares, listed apart in usage.
-var connFlagNames = map[string]bool{
-	"server": true, "creds": true, "user": true, "password": true, "token": true,
-	"tlsca": true, "tlscert": true, "tlskey": true,
-}
-
-// connFlags are the connection flags of every command, named as the nats
-// CLI names them.
-type connFlags struct {
-	server   string
-	creds    string
-	user     string
-	password string
-	token    string
-	tlsCA    string
-	tlsCert  string
-	tlsKey   string
-}
-
-func (c *connFlags) register(fs *flagSet) {
-	fs.StringVar(&c.server, "server", "", "NATS server `URLS`, comma-separated (default: $"+envURL+",\nelse an embedded nats-server started for this command)")
-	fs.alias("s", "server")
-	fs.StringVar(&c.creds, "creds", "", "user JWT and NKey seed from a .creds `FILE`")
-	fs.StringVar(&c.user, "user", "", "`USER` name for user/password authentication")
-	fs.StringVar(&c.password, "password", "", "`PASSWORD` for user/password authentication")
-	fs.StringVar(&c.token, "token", "", "authentication `TOKEN`")
-	fs.StringVar(&c.tlsCA, "tlsca", "", "trust the CA certificates in PEM `FILE` (turns TLS on)")
-	fs.StringVar(&c.tlsCert, "tlscert", "", "client certificate PEM `FILE` (with --tlskey)")
-	fs.StringVar(&c.tlsKey, "tlskey", "", "client key PEM `FILE` (with --tlscert)")
-}
-
-// url returns the servers to use: --server, else $NATS_URL, else "" for an
-// embedded server.
-func (c *connFlags) url(getenv func(string) string) string {
-	if s := strings.TrimSpace(c.server); s != "" {
-		return s
-	}
-	return strings.TrimSpace(getenv(envURL))
-}
-
-// options turns the flags into connection options.
-func (c *connFlags) options() ([]core.Option, error) {
-	var opts []core.Option
-	if c.password != "" && c.user == "" {
-		return nil, usageErrorf("", "--password needs --user")
-	}
-	if c.user != "" {
-		opts = append(opts, core.WithUserInfo(c.user, c.password))
-	}
-	if c.token != "" {
-		opts = append(opts, core.WithToken(c.token))
-	}
-	if c.creds != "" {
-		opts = append(opts, core.WithCredentialsFile(c.creds))
-	}
-	if (c.tlsCert == "") != (c.tlsKey == "") {
-		return nil, usageErrorf("", "--tlscert and --tlskey go together")
-	}
-	if c.tlsCA != "" {
-		opts = append(opts, core.WithRootCAs(c.tlsCA))
-	}
-	if c.tlsCert != "" {
-		opts = append(opts, core.WithClientCert(c.tlsCert, c.tlsKey))
-	}
-	return opts, nil
-}
-
-// secured names the auth and TLS flags given, which an embedded server
-// (no authentication, no TLS) could not honour.
-func (c *connFlags) secured() []string {
-	var set []string
-	for _, f := range []struct{ name, v string }{
-		{"--creds", c.creds}, {"--user", c.user}, {"--password", c.password}, {"--token", c.token},
-		{"--tlsca", c.tlsCA}, {"--tlscert", c.tlsCert}, {"--tlskey", c.tlsKey},
-	} {
-		if f.v != "" {
-			set = append(set, f.name)
-		}
-	}
-	return set
-}
-
-// usageErrorf is a mistake in the command line: the dispatcher prints it
-// and exits with status 2.
-func usageErrorf(cmd, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if cmd != "" {
-		msg += " (see 'starling " + cmd + " -h')"
-	}
-	return usageError{errors.New(msg)}
-}
-
 // isTerminal reports whether f is an interactive terminal: a character
-// device other than /dev/null (which is one too, but nobody watches it).
+// device other than /dev/null (which is one too, but nobody types in it).
 func isTerminal(f *os.File) bool {
 	if f == nil {
 		return false

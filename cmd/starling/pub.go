@@ -3,93 +3,88 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/starling-nats/starling/core"
 )
 
-func init() {
-	register(command{
-		name:    "pub",
-		summary: "publish messages to a subject",
-		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			return pubCommand(ctx, osStdio(stdout, stderr), args)
-		},
-	})
-}
-
-const pubAbout = `Publishes BODY to SUBJECT, --count times. Without BODY the body is read
-from stdin when data is piped in (--force-stdin where no terminal is
-attached), else it is empty.
+const pubLong = `Publishes BODY to SUBJECT, --count times. Without BODY, the body is stdin
+when stdin is not a terminal (a pipe or a file), else empty.
 
 ` + templateHelp + `
 
 Examples:
   starling pub orders.new '{"id":1}'
-  starling pub -H Content-Type:text/plain --count 10 greet 'hello {{Count}}'
-  echo hi | starling pub greet`
+  starling pub --templates -H Content-Type:text/plain --count 10 greet 'hello {{Count}}'
+  echo hi | starling pub greet
+  starling pub greet < body.bin`
 
-// pubCommand is "starling pub".
-func pubCommand(ctx context.Context, st *stdio, args []string) error {
-	fs := newFlagSet("pub", "pub [flags] SUBJECT [BODY]", pubAbout, st.stderr)
-	var cf connFlags
-	var hdr headerFlag
-	count := fs.Int("count", 1, "publish `N` messages")
-	sleep := fs.Duration("sleep", 0, "wait `D` between messages")
-	reply := fs.String("reply", "", "ask for replies on `SUBJECT`")
-	forceStdin := fs.Bool("force-stdin", false, "read the body from stdin")
-	fs.Var(&hdr, "header", "add header `KEY:VALUE` (repeatable)")
-	fs.alias("H", "header")
-	cf.register(fs)
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
+func newPubCommand(g *globals) *cobra.Command {
+	var (
+		hdr   headerFlag
+		count int
+		sleep time.Duration
+		reply string
+		tf    templateFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "pub SUBJECT [BODY]",
+		Short: "publish messages to a subject",
+		Long:  pubLong,
+		Args:  rangeArgs(1, 2, "SUBJECT [BODY]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if count < 1 {
+				return usageErrorf(cmd, "--count must be at least 1")
+			}
+			if sleep < 0 {
+				return usageErrorf(cmd, "--sleep must not be negative")
+			}
+			subject := args[0]
+			if err := checkSubject(cmd, subject); err != nil {
+				return err
+			}
+			text, err := bodyArg(cmd, g.st, args, tf.forceStdin)
+			if err != nil {
+				return err
+			}
+			body, headers, err := tf.parse(cmd, text, hdr)
+			if err != nil {
+				return err
+			}
+			l, err := g.open(cmd)
+			if err != nil {
+				return err
+			}
+			l.warnEmbedded("publish")
+			sent, size, err := publishN(cmd.Context(), l, subject, reply, body, headers, count, sleep)
+			if cerr := l.close(); err == nil {
+				err = cerr
+			}
+			st := g.st
+			switch {
+			case err != nil && sent == 0:
+				return err
+			case err != nil:
+				return fmt.Errorf("published %d of %d messages to %q: %w", sent, count, subject, err)
+			case sent < count:
+				fmt.Fprintf(st.stderr, "starling: interrupted after %d of %d messages to %q\n", sent, count, subject)
+			case sent == 1:
+				fmt.Fprintf(st.stderr, "Published %d bytes to %q\n", size, subject)
+			default:
+				fmt.Fprintf(st.stderr, "Published %d messages to %q\n", sent, subject)
+			}
+			return nil
+		},
 	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageErrorf("pub", "want SUBJECT [BODY], got %d arguments", len(pos))
-	}
-	if *count < 1 {
-		return usageErrorf("pub", "--count must be at least 1")
-	}
-	if *sleep < 0 {
-		return usageErrorf("pub", "--sleep must not be negative")
-	}
-	subject := pos[0]
-	text, err := bodyArg(st, pos, *forceStdin)
-	if err != nil {
-		return err
-	}
-	body, err := parseTemplate("BODY", text)
-	if err != nil {
-		return err
-	}
-	headers, err := parseHeaderTemplate(hdr)
-	if err != nil {
-		return err
-	}
-
-	l, err := cf.open("pub", st)
-	if err != nil {
-		return err
-	}
-	sent, size, err := publishN(ctx, l, subject, *reply, body, headers, *count, *sleep)
-	if cerr := l.close(); err == nil {
-		err = cerr
-	}
-	switch {
-	case err != nil && sent == 0:
-		return err
-	case err != nil:
-		return fmt.Errorf("published %d of %d messages to %q: %w", sent, *count, subject, err)
-	case sent < *count:
-		fmt.Fprintf(st.stderr, "starling: interrupted after %d of %d messages to %q\n", sent, *count, subject)
-	case sent == 1:
-		fmt.Fprintf(st.stderr, "Published %d bytes to %q\n", size, subject)
-	default:
-		fmt.Fprintf(st.stderr, "Published %d messages to %q\n", sent, subject)
-	}
-	return nil
+	fl := cmd.Flags()
+	fl.IntVar(&count, "count", 1, "publish N messages")
+	fl.DurationVar(&sleep, "sleep", 0, "wait this long between messages")
+	fl.StringVar(&reply, "reply", "", "ask for replies on this subject")
+	fl.VarP(&hdr, "header", "H", "add a header KEY:VALUE (repeatable)")
+	tf.register(fl)
+	return cmd
 }
 
 // publishN publishes count messages and waits until the server has them. It

@@ -4,26 +4,18 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 
+	"github.com/spf13/cobra"
+
+	"github.com/starling-nats/starling/codec"
 	"github.com/starling-nats/starling/core"
 )
-
-func init() {
-	register(command{
-		name:    "reply",
-		summary: "answer requests on a subject",
-		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			return replyCommand(ctx, osStdio(stdout, stderr), args)
-		},
-	})
-}
 
 // defaultReplyQueue is the nats CLI's queue group for "nats reply", so
 // that starling and nats repliers on one subject share the requests.
 const defaultReplyQueue = "NATS-RPLY-22"
 
-const replyAbout = `Answers each request on SUBJECT with BODY (or, with --echo, with the
+const replyLong = `Answers each request on SUBJECT with BODY (or, with --echo, with the
 request's own body and headers) until Ctrl-C or --count requests, printing
 each request as sub does. Repliers join a queue group, so several of them
 share the requests; --queue '' makes each answer every request.
@@ -31,53 +23,62 @@ share the requests; --queue '' makes each answer every request.
 ` + templateHelp + ` ({{Count}} counts requests.)
 
 Examples:
-  starling reply service.time '{{TimeStamp}}'
+  starling reply --templates service.time '{{TimeStamp}}'
   starling reply --echo service.echo`
 
-// replyCommand is "starling reply".
-func replyCommand(ctx context.Context, st *stdio, args []string) error {
-	fs := newFlagSet("reply", "reply [flags] SUBJECT [BODY]", replyAbout, st.stderr)
-	var cf connFlags
-	var hdr headerFlag
-	queue := fs.String("queue", defaultReplyQueue, "queue group `NAME` ('' for none)")
-	count := fs.Int("count", 0, "exit after answering `N` requests (0: until Ctrl-C)")
-	echo := fs.Bool("echo", false, "answer with the request's body and headers")
-	quiet := fs.Bool("quiet", false, "do not print the requests")
-	fs.Var(&hdr, "header", "add header `KEY:VALUE` to replies (repeatable)")
-	fs.alias("H", "header")
-	cf.register(fs)
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(pos) < 1 || len(pos) > 2:
-		return usageErrorf("reply", "want SUBJECT [BODY], got %d arguments", len(pos))
-	case *echo && len(pos) == 2:
-		return usageErrorf("reply", "give a BODY or --echo, not both")
-	case !*echo && len(pos) == 1:
-		return usageErrorf("reply", "give a BODY to answer with, or --echo")
-	case *count < 0:
-		return usageErrorf("reply", "--count must not be negative")
-	}
-	r := &replier{echo: *echo, quiet: *quiet}
-	if !*echo {
-		if r.body, err = parseTemplate("BODY", pos[1]); err != nil {
+func newReplyCommand(g *globals) *cobra.Command {
+	var (
+		hdr   headerFlag
+		queue string
+		count int
+		echo  bool
+		quiet bool
+		tf    templateFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "reply SUBJECT [BODY]",
+		Short: "answer requests on a subject",
+		Long:  replyLong,
+		Args:  rangeArgs(1, 2, "SUBJECT [BODY]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case echo && len(args) == 2:
+				return usageErrorf(cmd, "give a BODY or --echo, not both")
+			case !echo && len(args) == 1:
+				return usageErrorf(cmd, "give a BODY to answer with, or --echo")
+			case count < 0:
+				return usageErrorf(cmd, "--count must not be negative")
+			case !codec.ValidSubscribeSubject(args[0]):
+				return usageErrorf(cmd, "invalid subject %q", args[0])
+			}
+			r := &replier{echo: echo, quiet: quiet}
+			text := ""
+			if !echo {
+				text = args[1]
+			}
+			var err error
+			if r.body, r.headers, err = tf.parse(cmd, text, hdr); err != nil {
+				return err
+			}
+			l, err := g.open(cmd)
+			if err != nil {
+				return err
+			}
+			err = r.serve(cmd.Context(), g.st, l, args[0], queue, count)
+			if cerr := l.close(); err == nil {
+				err = cerr
+			}
 			return err
-		}
+		},
 	}
-	if r.headers, err = parseHeaderTemplate(hdr); err != nil {
-		return err
-	}
-	l, err := cf.open("reply", st)
-	if err != nil {
-		return err
-	}
-	err = r.serve(ctx, st, l, pos[0], *queue, *count)
-	if cerr := l.close(); err == nil {
-		err = cerr
-	}
-	return err
+	fl := cmd.Flags()
+	fl.StringVar(&queue, "queue", defaultReplyQueue, "queue group name ('' for none)")
+	fl.IntVar(&count, "count", 0, "exit after answering N requests (0: until Ctrl-C)")
+	fl.BoolVar(&echo, "echo", false, "answer with the request's body and headers")
+	fl.BoolVar(&quiet, "quiet", false, "do not print the requests")
+	fl.VarP(&hdr, "header", "H", "add a header KEY:VALUE to replies (repeatable)")
+	tf.register(fl)
+	return cmd
 }
 
 type replier struct {

@@ -5,90 +5,77 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/starling-nats/starling/core"
 )
 
-func init() {
-	register(command{
-		name:    "req",
-		summary: "send a request and print the replies",
-		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			return reqCommand(ctx, osStdio(stdout, stderr), args)
-		},
-	})
-}
-
-// defaultReqTimeout is the nats CLI's.
-const defaultReqTimeout = 5 * time.Second
-
-const reqAbout = `Sends BODY to SUBJECT as a request and prints the reply. With --replies N
+const reqLong = `Sends BODY to SUBJECT as a request and prints the reply. With --replies N
 it waits for up to N replies (scatter-gather); --replies 0 collects every
 reply until --timeout. Without BODY the body is read from stdin as for pub.
-It fails when nobody listens on SUBJECT or no reply comes in time.
+It fails (exit 1) when nobody listens on SUBJECT or no reply comes in time.
 
 ` + templateHelp + `
 
 Examples:
   starling req service.echo ping
-  starling req --replies 0 --timeout 1s 'discovery.ping' ''`
+  starling req --replies 0 --timeout 1s discovery.ping ''`
 
-// reqCommand is "starling req".
-func reqCommand(ctx context.Context, st *stdio, args []string) error {
-	fs := newFlagSet("req", "req [flags] SUBJECT [BODY]", reqAbout, st.stderr)
-	var cf connFlags
-	var hdr headerFlag
-	timeout := fs.Duration("timeout", defaultReqTimeout, "wait at most `D` for the replies")
-	replies := fs.Int("replies", 1, "wait for `N` replies (0: all that come within --timeout)")
-	raw := fs.Bool("raw", false, "print only reply bodies, one per line")
-	forceStdin := fs.Bool("force-stdin", false, "read the body from stdin")
-	fs.Var(&hdr, "header", "add header `KEY:VALUE` (repeatable)")
-	fs.alias("H", "header")
-	cf.register(fs)
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
+func newReqCommand(g *globals) *cobra.Command {
+	var (
+		hdr     headerFlag
+		replies int
+		raw     bool
+		tf      templateFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "req SUBJECT [BODY]",
+		Short: "send a request and print the replies",
+		Long:  reqLong,
+		Args:  rangeArgs(1, 2, "SUBJECT [BODY]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if replies < 0 {
+				return usageErrorf(cmd, "--replies must not be negative")
+			}
+			if err := checkSubject(cmd, args[0]); err != nil {
+				return err
+			}
+			text, err := bodyArg(cmd, g.st, args, tf.forceStdin)
+			if err != nil {
+				return err
+			}
+			body, headers, err := tf.parse(cmd, text, hdr)
+			if err != nil {
+				return err
+			}
+			data, err := body.render(1)
+			if err != nil {
+				return err
+			}
+			h, err := headers.render(1)
+			if err != nil {
+				return err
+			}
+			l, err := g.open(cmd)
+			if err != nil {
+				return err
+			}
+			l.warnEmbedded("request")
+			err = request(cmd.Context(), g.st, l, &core.Msg{Subject: args[0], Header: h, Data: data}, g.conn.timeout, replies, raw)
+			if cerr := l.close(); err == nil {
+				err = cerr
+			}
+			return err
+		},
 	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageErrorf("req", "want SUBJECT [BODY], got %d arguments", len(pos))
-	}
-	if *timeout <= 0 {
-		return usageErrorf("req", "--timeout must be positive")
-	}
-	if *replies < 0 {
-		return usageErrorf("req", "--replies must not be negative")
-	}
-	text, err := bodyArg(st, pos, *forceStdin)
-	if err != nil {
-		return err
-	}
-	body, err := parseTemplate("BODY", text)
-	if err != nil {
-		return err
-	}
-	headers, err := parseHeaderTemplate(hdr)
-	if err != nil {
-		return err
-	}
-	data, err := body.render(1)
-	if err != nil {
-		return err
-	}
-	h, err := headers.render(1)
-	if err != nil {
-		return err
-	}
-	l, err := cf.open("req", st)
-	if err != nil {
-		return err
-	}
-	err = request(ctx, st, l, &core.Msg{Subject: pos[0], Header: h, Data: data}, *timeout, *replies, *raw)
-	if cerr := l.close(); err == nil {
-		err = cerr
-	}
-	return err
+	fl := cmd.Flags()
+	fl.IntVar(&replies, "replies", 1, "wait for N replies (0: all that come within --timeout)")
+	fl.BoolVar(&raw, "raw", false, "print only reply bodies, one per line")
+	fl.VarP(&hdr, "header", "H", "add a header KEY:VALUE (repeatable)")
+	tf.register(fl)
+	return cmd
 }
 
 func request(ctx context.Context, st *stdio, l *link, m *core.Msg, timeout time.Duration, replies int, raw bool) error {

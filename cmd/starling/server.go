@@ -2,88 +2,129 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
+	"net"
 	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/starling-nats/starling/harness"
 )
 
-// defaultServerPort is nats-server's own default, so other NATS tools find the
-// embedded server without being told where it is.
-const defaultServerPort = 4222
+const serverLong = `Runs a nats-server inside this process on 127.0.0.1, prints its client URL
+on stdout and stops it on Ctrl-C or SIGTERM. It listens on port 4222, where
+every starling and nats command looks without being told; when that port is
+taken it takes a free one and says so.`
 
-func init() {
-	register(command{
-		name:    "server",
-		summary: "run an embedded nats-server (JetStream on) until Ctrl-C",
-		run:     runServer,
-	})
+func newServerCommand(g *globals) *cobra.Command {
+	var (
+		port   int
+		store  string
+		js     bool
+		name   string
+		config string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "run a nats-server (JetStream on) until Ctrl-C",
+		Long:  serverLong,
+		Args:  exactArgs(0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if port < 0 || port > 65535 {
+				return usageErrorf(cmd, "invalid --port %d", port)
+			}
+			explicit := cmd.Flags().Changed("port")
+			if !explicit {
+				port = defaultServerPort(g.st.getenv)
+			}
+			return runServer(cmd.Context(), g.st, port, explicit, store, js, name, config)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&port, "port", 4222, "client port on 127.0.0.1 (0: a free port)")
+	fl.StringVar(&store, "store", "", "JetStream store directory, kept on exit (default: a temporary one removed on exit)")
+	fl.BoolVar(&js, "js", true, "enable JetStream")
+	fl.StringVar(&name, "name", "starling", "server name")
+	fl.StringVar(&config, "config", "", "nats-server configuration FILE appended to the generated one")
+	return cmd
 }
 
-// runServer starts an embedded nats-server through the harness, prints its client URL
-// on stdout (and where it keeps its store on stderr) and stops it when ctx ends.
-func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	// Parse mistakes are reported once by the dispatcher; help goes to stdout on request.
-	fs.SetOutput(io.Discard)
-	port := fs.Int("port", defaultServerPort, "client `PORT` on 127.0.0.1 (0: a free port)")
-	store := fs.String("store", "", "JetStream store `DIR`, kept on exit (default: a temporary directory removed on exit)")
-	js := fs.Bool("js", true, "enable JetStream")
-	name := fs.String("name", "starling", "server `NAME`")
-	config := fs.String("config", "", "nats-server configuration `FILE` appended to the generated one")
-	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			fmt.Fprint(stdout, "Usage: starling server [flags]\n\n"+
-				"Runs a nats-server inside this process on 127.0.0.1, prints its client URL on\n"+
-				"stdout and stops it on Ctrl-C or SIGTERM.\n\nFlags:\n")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
+// defaultServerPort is the port of the default URL (4222, or that of
+// $STARLING_DEFAULT_URL).
+func defaultServerPort(getenv func(string) string) int {
+	if hp, ok := hostPort(defaultServerURL(getenv)); ok {
+		if _, p, err := net.SplitHostPort(hp); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				return n
+			}
 		}
-		return err
 	}
-	if *port < 0 || *port > 65535 {
-		return usageError{fmt.Errorf("invalid --port %d (see 'starling server -h')", *port)}
-	}
+	return 4222
+}
 
-	opts := []harness.Option{harness.WithName(*name)}
-	if *port != 0 {
-		opts = append(opts, harness.WithPort(*port))
-	}
-	if *js {
+// runServer starts an embedded nats-server through the harness on port (0:
+// a free one; when port is only the default and taken, a free one too),
+// prints its client URL on stdout and stops it when ctx ends.
+func runServer(ctx context.Context, st *stdio, port int, explicit bool, store string, js bool, name, config string) error {
+	opts := []harness.Option{harness.WithName(name)}
+	if js {
 		opts = append(opts, harness.WithJetStream())
-		if *store != "" {
-			if err := os.MkdirAll(*store, 0o755); err != nil {
+		if store != "" {
+			if err := os.MkdirAll(store, 0o755); err != nil {
 				return err
 			}
-			opts = append(opts, harness.WithStoreDir(*store))
+			opts = append(opts, harness.WithStoreDir(store))
 		}
 	}
-	if *config != "" {
-		text, err := os.ReadFile(*config)
+	if config != "" {
+		text, err := os.ReadFile(config)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, harness.WithConfig(string(text)))
 	}
-	s, err := harness.Start(opts...)
+	start := func(port int) (*harness.Server, error) {
+		if port == 0 {
+			return harness.Start(opts...)
+		}
+		return harness.Start(append(opts, harness.WithPort(port))...)
+	}
+	s, err := start(port)
+	if err != nil && explicit && port != 0 && portTaken(port) {
+		return fmt.Errorf("port %d on 127.0.0.1 is taken (--port 0 takes a free one)", port)
+	}
+	if err != nil && !explicit && port != 0 && portTaken(port) {
+		fmt.Fprintf(st.stderr, "starling: port %d is taken; listening on a free port instead\n", port)
+		s, err = start(0)
+	}
 	if err != nil {
 		return err
 	}
 	defer s.Stop()
 
-	fmt.Fprintln(stdout, s.ClientURL())
+	fmt.Fprintln(st.stdout, s.ClientURL())
 	version := s.Info().Version
 	switch {
-	case !*js:
-		fmt.Fprintf(stderr, "nats-server %s running; Ctrl-C to stop\n", version)
-	case *store != "":
-		fmt.Fprintf(stderr, "nats-server %s running, JetStream store in %s; Ctrl-C to stop\n", version, *store)
+	case !js:
+		fmt.Fprintf(st.stderr, "nats-server %s running; Ctrl-C to stop\n", version)
+	case store != "":
+		fmt.Fprintf(st.stderr, "nats-server %s running, JetStream store in %s; Ctrl-C to stop\n", version, store)
 	default:
-		fmt.Fprintf(stderr, "nats-server %s running, JetStream store in %s (removed on exit); Ctrl-C to stop\n", version, s.Dir())
+		fmt.Fprintf(st.stderr, "nats-server %s running, JetStream store in %s (removed on exit); Ctrl-C to stop\n", version, s.Dir())
 	}
 	<-ctx.Done()
-	fmt.Fprintln(stderr, "stopping")
+	fmt.Fprintln(st.stderr, "stopping")
 	return nil
+}
+
+// portTaken reports whether something listens on 127.0.0.1:port.
+func portTaken(port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }

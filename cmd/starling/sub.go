@@ -7,75 +7,93 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/starling-nats/starling/codec"
 	"github.com/starling-nats/starling/core"
 )
 
-func init() {
-	register(command{
-		name:    "sub",
-		summary: "subscribe to a subject and print what arrives",
-		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			return subCommand(ctx, osStdio(stdout, stderr), args)
-		},
-	})
-}
+const subLong = `Prints the messages on each SUBJECT (wildcards * and > allowed) until
+Ctrl-C or --count messages in all. Each message is printed with its
+subject, reply subject, headers and body; --raw prints only the bodies, one
+per line.
 
-const subAbout = `Prints the messages on SUBJECT (wildcards * and > allowed) until Ctrl-C or
---count messages. Each message is printed with its subject, reply subject,
-headers and body; --raw prints only the bodies, one per line.
-
-Without a server, an embedded one is started and its URL printed, so that
-another terminal can publish to it:
+Examples:
   starling sub 'orders.>'
-  starling pub -s nats://127.0.0.1:PORT orders.new hello`
+  starling sub --queue workers jobs.a jobs.b
+  starling sub --count 1 --raw greet`
 
-// subCommand is "starling sub".
-func subCommand(ctx context.Context, st *stdio, args []string) error {
-	fs := newFlagSet("sub", "sub [flags] SUBJECT", subAbout, st.stderr)
-	var cf connFlags
-	queue := fs.String("queue", "", "join queue group `NAME`: each message goes to one member")
-	count := fs.Int("count", 0, "exit after `N` messages (0: until Ctrl-C)")
-	raw := fs.Bool("raw", false, "print only message bodies, one per line")
-	cf.register(fs)
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
+func newSubCommand(g *globals) *cobra.Command {
+	var (
+		queue string
+		count int
+		raw   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "sub SUBJECT...",
+		Short: "print the messages on one or more subjects",
+		Long:  subLong,
+		Args:  minArgs(1, "at least one SUBJECT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if count < 0 {
+				return usageErrorf(cmd, "--count must not be negative")
+			}
+			for _, s := range args {
+				if !codec.ValidSubscribeSubject(s) {
+					return usageErrorf(cmd, "invalid subject %q", s)
+				}
+			}
+			if queue != "" && !codec.ValidQueueName(queue) {
+				return usageErrorf(cmd, "invalid queue group name %q", queue)
+			}
+			l, err := g.open(cmd)
+			if err != nil {
+				return err
+			}
+			err = subscribe(cmd.Context(), g.st, l, args, queue, count, raw)
+			if cerr := l.close(); err == nil {
+				err = cerr
+			}
+			return err
+		},
 	}
-	if len(pos) != 1 {
-		return usageErrorf("sub", "want one SUBJECT, got %d arguments", len(pos))
-	}
-	if *count < 0 {
-		return usageErrorf("sub", "--count must not be negative")
-	}
-	l, err := cf.open("sub", st)
-	if err != nil {
-		return err
-	}
-	err = subscribe(ctx, st, l, pos[0], *queue, *count, *raw)
-	if cerr := l.close(); err == nil {
-		err = cerr
-	}
-	return err
+	fl := cmd.Flags()
+	fl.StringVar(&queue, "queue", "", "join this queue group: each message goes to one member")
+	fl.IntVar(&count, "count", 0, "exit after N messages in all (0: until Ctrl-C)")
+	fl.BoolVar(&raw, "raw", false, "print only message bodies, one per line")
+	return cmd
 }
 
-// subscribe prints the messages on subject until count of them came or ctx
-// ends. Messages go to an owned handler, so that when ctx ends the
+// subscribe prints the messages on subjects until count of them came or
+// ctx ends. Messages go to owned handlers, so that when ctx ends the
 // connection's drain still prints every message the server sent before it
 // learned of the end.
-func subscribe(ctx context.Context, st *stdio, l *link, subject, queue string, count int, raw bool) error {
+func subscribe(ctx context.Context, st *stdio, l *link, subjects []string, queue string, count int, raw bool) error {
 	nc, err := l.connect(ctx, "starling sub")
 	if err != nil {
 		return err
 	}
 	out := bufio.NewWriter(st.stdout)
-	n := 0
-	var sub *core.Subscription
-	ready := make(chan struct{}) // sub is set
+	var (
+		mu       sync.Mutex // the subscriptions' handlers may run at once
+		n        int
+		subs     []*core.Subscription
+		ready    = make(chan struct{}) // subs is set
+		reached  = make(chan struct{}) // count messages printed
+		endCount sync.Once
+	)
 	handle := func(m *core.Msg) {
 		<-ready
+		mu.Lock()
+		defer mu.Unlock()
+		if count > 0 && n >= count {
+			return
+		}
 		n++
 		if raw {
 			out.Write(m.Data)
@@ -85,24 +103,39 @@ func subscribe(ctx context.Context, st *stdio, l *link, subject, queue string, c
 		}
 		// Batch the writes of a burst, but never hold a message back
 		// while waiting for the next.
-		if p, _ := sub.Pending(); p == 0 {
+		if pending(subs) == 0 || n == count {
 			out.Flush()
+		}
+		if n == count {
+			endCount.Do(func() { close(reached) })
 		}
 	}
 	var opts []core.SubOption
 	if queue != "" {
 		opts = append(opts, core.Queue(queue))
 	}
-	if sub, err = nc.Subscribe(subject, handle, opts...); err != nil {
-		return err
-	}
-	close(ready)
-	if count > 0 {
-		if err := sub.AutoUnsubscribe(count); err != nil {
+	mu.Lock()
+	for _, subject := range subjects {
+		sub, err := nc.Subscribe(subject, handle, opts...)
+		if err != nil {
+			mu.Unlock()
+			close(ready)
 			return err
 		}
+		if count > 0 {
+			// No subscription needs more than count: the server stops
+			// there even if the command is slow to leave.
+			if err := sub.AutoUnsubscribe(count); err != nil {
+				mu.Unlock()
+				close(ready)
+				return err
+			}
+		}
+		subs = append(subs, sub)
 	}
-	// The PONG says the server has the subscription: only now is it true
+	mu.Unlock()
+	close(ready)
+	// The PONG says the server has the subscriptions: only now is it true
 	// that publishes will be seen.
 	if err := nc.Flush(ctx); err != nil {
 		return ignoreCancel(ctx, err)
@@ -111,11 +144,38 @@ func subscribe(ctx context.Context, st *stdio, l *link, subject, queue string, c
 	if queue != "" {
 		in = fmt.Sprintf(" in queue group %q", queue)
 	}
-	fmt.Fprintf(st.stderr, "starling: subscribed to %q%s on %s\n", subject, in, redact(nc.ConnectedURL()))
-	if l.embedded != nil {
-		fmt.Fprintf(st.stderr, "starling: publish to it from another terminal: starling pub -s %s %s 'hello'\n", l.url, shellQuote(subject))
+	quoted := make([]string, len(subjects))
+	for i, s := range subjects {
+		quoted[i] = strconv.Quote(s)
 	}
-	return waitSubscription(ctx, nc, sub)
+	fmt.Fprintf(st.stderr, "starling: subscribed to %s%s on %s\n", strings.Join(quoted, ", "), in, redact(nc.ConnectedURL()))
+	if l.embedded != nil {
+		fmt.Fprintf(st.stderr, "starling: publish to it from another terminal: starling pub -s %s %s 'hello'\n", l.url, shellQuote(subjects[0]))
+	}
+	if count > 0 {
+		select {
+		case <-reached:
+			for _, s := range subs {
+				_ = s.Unsubscribe()
+			}
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-nc.Closed():
+			return nc.Err()
+		}
+	}
+	return waitSubscription(ctx, nc, subs[0])
+}
+
+// pending is how many messages the subscriptions hold, not yet handled.
+func pending(subs []*core.Subscription) int {
+	total := 0
+	for _, s := range subs {
+		p, _ := s.Pending()
+		total += p
+	}
+	return total
 }
 
 // waitSubscription waits until sub has delivered everything (its count
@@ -146,6 +206,8 @@ func waitSubscription(ctx context.Context, nc *conn, sub *core.Subscription) err
 //	Content-Type: text/plain
 //
 //	body
+//
+// An empty body prints as "nil body", as the nats CLI prints it.
 func printMsg(w io.Writer, title string, m *core.Msg) {
 	fmt.Fprint(w, title)
 	if s := m.Status(); s != 0 {
@@ -169,9 +231,15 @@ func printMsg(w io.Writer, title string, m *core.Msg) {
 		}
 		fmt.Fprintln(w)
 	}
-	w.Write(m.Data)
-	if len(m.Data) > 0 && m.Data[len(m.Data)-1] != '\n' {
-		fmt.Fprintln(w)
+	switch {
+	case len(m.Data) == 0:
+		// As the nats CLI prints it, so an empty body is seen, not missed.
+		fmt.Fprintln(w, "nil body")
+	default:
+		w.Write(m.Data)
+		if m.Data[len(m.Data)-1] != '\n' {
+			fmt.Fprintln(w)
+		}
 	}
 	fmt.Fprintln(w)
 }

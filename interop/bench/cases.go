@@ -13,6 +13,14 @@ const (
 // sizes are the payload sizes of the publish and publish→subscribe cases.
 var sizes = []int{16, 128, 1024, 64 * 1024}
 
+// caseSets are the cases other files add: a file of new cases (JetStream,
+// a service) calls registerCases from its init, and its cases run after
+// these, in registration order, each group a table of its own.
+var caseSets []func(cfg *config) []*caseSpec
+
+// registerCases adds a file's cases to every run.
+func registerCases(f func(cfg *config) []*caseSpec) { caseSets = append(caseSets, f) }
+
 // allCases lists every case in the order they run.
 func allCases(cfg *config) []*caseSpec {
 	var cs []*caseSpec
@@ -56,6 +64,9 @@ func allCases(cfg *config) []*caseSpec {
 			},
 		},
 	)
+	for _, f := range caseSets {
+		cs = append(cs, f(cfg)...)
+	}
 	return cs
 }
 

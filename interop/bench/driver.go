@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"time"
+
+	"github.com/starling-nats/starling/internal/benchkit"
 )
 
 // measure runs n operations of r with the process's CPU time, allocation
@@ -30,8 +31,13 @@ func measure(ctx context.Context, r runner, n int64) sample {
 	}
 	s := sample{n: n, out: out, wall: wall, cpu: cpu1 - cpu0, mallocs: m1.Mallocs - m0.Mallocs, err: err}
 	if lat := out.lat; len(lat) > 0 {
-		slices.Sort(lat)
-		s.p50, s.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
+		// The same histogram as "starling bench": one kit, one way
+		// to read a percentile.
+		h := benchkit.NewLatency()
+		for _, d := range lat {
+			h.Record(d)
+		}
+		s.p50, s.p99 = h.Percentile(50), h.Percentile(99)
 		s.out.lat = nil // the runner reuses it
 	}
 	return s

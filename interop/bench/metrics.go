@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/starling-nats/starling/internal/benchkit"
 )
 
 // metric is one figure of a case, read from each sample.
@@ -21,7 +23,7 @@ func perOp(s *sample, x float64) float64 { return x / float64(max(s.out.done, 1)
 
 var (
 	mRate = metric{id: "rate", label: "rate", raw: true, format: fmtRate,
-		get: func(s *sample) float64 { return float64(s.out.done) / s.wall.Seconds() }}
+		get: func(s *sample) float64 { return benchkit.Rate(s.out.done, s.wall) }}
 	mCPU = metric{id: "cpu", label: "client CPU per message", lowerBetter: true, raw: true, format: fmtNanos,
 		get: func(s *sample) float64 { return perOp(s, float64(s.cpu.Nanoseconds())) }}
 	mCPUPerM = metric{id: "cpu-per-m", label: "client CPU s per 1 M published", lowerBetter: true, raw: true, format: fmtSeconds,
@@ -33,7 +35,7 @@ var (
 	mP99 = metric{id: "p99", label: "latency p99", lowerBetter: true, format: fmtNanos,
 		get: func(s *sample) float64 { return float64(s.p99.Nanoseconds()) }}
 	mReqRate = metric{id: "rate", label: "requests per second", format: fmtRate,
-		get: func(s *sample) float64 { return float64(s.out.done) / s.wall.Seconds() }}
+		get: func(s *sample) float64 { return benchkit.Rate(s.out.done, s.wall) }}
 	mReqCPU = metric{id: "cpu", label: "client CPU per round trip", lowerBetter: true, format: fmtNanos,
 		get: func(s *sample) float64 { return perOp(s, float64(s.cpu.Nanoseconds())) }}
 	mReqAllocs = metric{id: "allocs", label: "allocations per round trip", lowerBetter: true, format: fmtAllocs,

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/starling-nats/starling/internal/benchkit"
 )
 
 // verdict is a row's standing against its target.
@@ -101,7 +103,7 @@ func medianOf(samples []sample, m metric) float64 {
 			xs = append(xs, m.get(&samples[i]))
 		}
 	}
-	return median(xs)
+	return benchkit.Median(xs)
 }
 
 // pairRatio is the median over rounds of a[i] ÷ b[i], for the rounds in
@@ -116,7 +118,7 @@ func pairRatio(a, b []sample, m metric) float64 {
 			xs = append(xs, m.get(&a[i])/d)
 		}
 	}
-	return median(xs)
+	return benchkit.Median(xs)
 }
 
 // cores is how many CPUs the process kept busy, in the median, during a
@@ -128,7 +130,7 @@ func cores(samples []sample) float64 {
 			xs = append(xs, samples[i].cpu.Seconds()/samples[i].wall.Seconds())
 		}
 	}
-	return median(xs)
+	return benchkit.Median(xs)
 }
 
 // problems lists the runs of a case that failed or lost messages, per

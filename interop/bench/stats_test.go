@@ -3,29 +3,9 @@ package main
 import (
 	"math"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 )
-
-func TestMedian(t *testing.T) {
-	assert.True(t, math.IsNaN(median(nil)))
-	assert.Equal(t, 2.0, median([]float64{3, 1, 2}))
-	assert.Equal(t, 2.5, median([]float64{4, 1, 3, 2}))
-	xs := []float64{3, 1, 2}
-	median(xs)
-	assert.Equal(t, []float64{3, 1, 2}, xs, "the input is not reordered")
-}
-
-func TestPercentile(t *testing.T) {
-	lat := make([]time.Duration, 100)
-	for i := range lat {
-		lat[i] = time.Duration(i+1) * time.Microsecond
-	}
-	assert.Equal(t, 50*time.Microsecond, percentile(lat, 0.50))
-	assert.Equal(t, 99*time.Microsecond, percentile(lat, 0.99))
-	assert.Equal(t, time.Duration(0), percentile(nil, 0.5))
-}
 
 func TestTargets(t *testing.T) {
 	pub := &caseSpec{kind: kindPub, size: 16}
