@@ -48,6 +48,7 @@ are the nats CLI's.`,
 		newReplyCommand(g),
 		newBenchCommand(g),
 		newStreamCommand(g),
+		newConsumerCommand(g),
 		newJSCommand(g),
 		newVersionCommand(g),
 	)
