@@ -10,10 +10,14 @@ const (
 	// DefaultWatchHeartbeat is the idle heartbeat the watch consumer
 	// sends; three missed in a row make the watcher recreate it.
 	DefaultWatchHeartbeat = 5 * time.Second
-	// DefaultWatchBuffer is how many entries a watcher holds for its
-	// reader before it stops its consumer and resumes it later from the
-	// last entry held, so memory stays bounded however slow the reader.
-	DefaultWatchBuffer = 4096
+	// DefaultWatchBuffer is how many bytes of entries (key, value and
+	// 128 bytes of bookkeeping each) a watcher holds for its reader. Flow
+	// control keeps the server from sending more than 32 MiB (its largest
+	// window) ahead of the reader, so this is a safety net: past it the
+	// watcher drops its consumer and resumes it from the last entry queued
+	// once the reader has caught up. Memory stays bounded however slow the
+	// reader and however many keys.
+	DefaultWatchBuffer = 40 << 20
 )
 
 // WatchOption configures Watch, WatchAll and Keys.
@@ -77,12 +81,12 @@ func WatchHeartbeat(d time.Duration) WatchOption {
 	}
 }
 
-// WatchBuffer sets how many entries the watcher holds for a slow reader
-// (at least 16). Default: DefaultWatchBuffer.
+// WatchBuffer sets how many bytes of entries the watcher holds for a slow
+// reader (at least 64 KiB). Default: DefaultWatchBuffer.
 func WatchBuffer(n int) WatchOption {
 	return func(o *watchOpts) error {
-		if n < 16 {
-			return fmt.Errorf("%w: watch buffer %d below 16", ErrInvalidOption, n)
+		if n < 64<<10 {
+			return fmt.Errorf("%w: watch buffer %d below 64 KiB", ErrInvalidOption, n)
 		}
 		o.buffer = n
 		return nil

@@ -15,20 +15,25 @@ type queued struct {
 	flow  string
 }
 
-// entryQueue is a FIFO of queued items with a bound on entries. Markers
-// and flow-control items do not count against it.
+// entryQueue is a FIFO of queued items with a bound on the bytes of its
+// entries. Markers and flow-control items do not count against it.
 type entryQueue struct {
-	items   []queued
-	head    int
-	entries int
-	limit   int
+	items []queued
+	head  int
+	bytes int
+	limit int
 }
 
-func (q *entryQueue) hasRoom() bool { return q.entries < q.limit }
+// entryOverhead is what an entry costs beside its key and value.
+const entryOverhead = 128
+
+func entrySize(e *Entry) int { return len(e.Key) + len(e.Value) + entryOverhead }
+
+func (q *entryQueue) hasRoom() bool { return q.bytes < q.limit }
 
 func (q *entryQueue) push(e *Entry) {
 	q.items = append(q.items, queued{entry: e})
-	q.entries++
+	q.bytes += entrySize(e)
 }
 
 func (q *entryQueue) pushMarker()       { q.items = append(q.items, queued{}) }
@@ -44,13 +49,13 @@ func (q *entryQueue) pop() (queued, bool) {
 	q.items[q.head] = queued{}
 	q.head++
 	if it.entry != nil {
-		q.entries--
+		q.bytes -= entrySize(it.entry)
 	}
 	if q.head == len(q.items) {
 		// Empty: start over at the front, keeping the array unless a
 		// burst grew it far past the bound.
 		q.head = 0
-		if cap(q.items) > 2*q.limit+64 {
+		if cap(q.items) > 4096 {
 			q.items = nil
 		} else {
 			q.items = q.items[:0]
