@@ -104,3 +104,18 @@ func TestSubStopsOnInterrupt(t *testing.T) {
 	assert.Equal(t, 0, sub.stop())
 	assert.False(t, strings.Contains(sub.errOut.String(), "error"), sub.errOut.String())
 }
+
+// Flags go anywhere on the line, as with the nats CLI, and "--" ends them
+// so that a body may start with a dash.
+func TestFlagsAnywhereAndDoubleDash(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	url := s.ClientURL()
+	sub := subscribe(t, cmdOpts{}, "dash", "--raw", "-s", url, "--count", "2")
+	r := run(t, cmdOpts{}, "pub", "dash", "first", "-s", url)
+	require.Equal(t, 0, r.code, r)
+	r = run(t, cmdOpts{}, "pub", "-s", url, "dash", "--", "--not-a-flag")
+	require.Equal(t, 0, r.code, r)
+	require.Equal(t, 0, sub.wait())
+	assert.Equal(t, "first\n--not-a-flag\n", sub.out.String())
+}
