@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/starling-nats/starling/harness"
+	"github.com/starling-nats/starling/js"
 	"github.com/starling-nats/starling/kv"
 )
 
@@ -28,15 +29,14 @@ func BenchmarkKeysHeap(b *testing.B) {
 		sizes = append(sizes, 1_000_000)
 	}
 	srv := harness.RunServer(b, harness.WithJetStream(), harness.WithProcess())
-	nc := connect(b, srv.ClientURL())
-	s := newStoreOn(b, nc)
+	s := newStoreOn(b, connect(b, srv.ClientURL()))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	for _, n := range sizes {
 		name := "keys" + strconv.Itoa(n)
 		bk, err := s.Create(ctx, kv.Config{Bucket: name})
 		require.NoError(b, err)
-		fill(b, ctx, nc, bk, name, n)
+		fill(b, ctx, s.JetStream(), bk, name, n)
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			var peak uint64
 			for range b.N {
@@ -68,24 +68,18 @@ func BenchmarkKeysHeap(b *testing.B) {
 	}
 }
 
-// fill stores n keys with core publishes (no acks, so it is quick) and
-// waits until the bucket holds them all.
-func fill(b *testing.B, ctx context.Context, nc interface {
-	Publish(string, []byte) error
-	Flush(context.Context) error
-}, bk *kv.Bucket, name string, n int) {
+// fill stores n keys with async publishes (acknowledged: plain publishes
+// past the server's ingest queue would be dropped) and waits until the
+// bucket holds them all.
+func fill(b *testing.B, ctx context.Context, j *js.JetStream, bk *kv.Bucket, name string, n int) {
 	val := make([]byte, 16)
 	for i := range n {
-		if err := nc.Publish("$KV."+name+".key."+strconv.Itoa(i), val); err != nil {
+		if _, err := j.PublishAsync(ctx, "$KV."+name+".key."+strconv.Itoa(i), val); err != nil {
 			b.Fatal(err)
 		}
-		if i%10_000 == 0 {
-			require.NoError(b, nc.Flush(ctx))
-		}
 	}
-	require.NoError(b, nc.Flush(ctx))
-	require.Eventually(b, func() bool {
-		st, err := bk.Status(ctx)
-		return err == nil && st.Values == uint64(n)
-	}, 5*time.Minute, 100*time.Millisecond)
+	require.NoError(b, j.PublishAsyncComplete(ctx))
+	st, err := bk.Status(ctx)
+	require.NoError(b, err)
+	require.Equal(b, uint64(n), st.Values)
 }
