@@ -421,6 +421,7 @@ func (w *Watcher) handle(gen uint64, m *core.BorrowedMsg) {
 	}
 	w.lastCseq = meta.consumerSeq
 	w.received++
+	wasEmpty := w.queue.len() == 0
 	if meta.streamSeq > w.lastSeq {
 		if !w.queue.hasRoom() {
 			// A reader this far behind: stop taking deliveries and resume
@@ -439,7 +440,11 @@ func (w *Watcher) handle(gen uint64, m *core.BorrowedMsg) {
 	if !w.initDone && (meta.pending == 0 || w.initKnown && w.received >= w.initPending) {
 		w.finishInit()
 	}
-	w.signal()
+	// A reader waits only on an empty queue; one that is draining finds
+	// this entry without being woken, so a burst costs one wake-up.
+	if wasEmpty && w.queue.len() > 0 {
+		w.signal()
+	}
 }
 
 // control handles a status message: heartbeats, flow control, and the

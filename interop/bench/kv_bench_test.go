@@ -415,6 +415,8 @@ func (c *natsKV) keys(ctx context.Context, each func(string)) error {
 	for k := range l.Keys() {
 		each(k)
 	}
-	return l.Stop()
+	// The lister has stopped itself at the end: its Stop would only say
+	// that its subscription is gone.
+	return nil
 }
 func (c *natsKV) close() { c.nc.Close() }
