@@ -34,7 +34,8 @@ func (c *Consumer) Fetch(ctx context.Context, n int, opts ...PullOption) ([]*Msg
 }
 
 // FetchNoWait pulls up to n messages the consumer has now, without waiting
-// for more; an empty consumer ends it with ErrNoMessages.
+// for more: fewer than n come with ErrNoMessages (404), which is then the
+// normal end, not a failure.
 func (c *Consumer) FetchNoWait(ctx context.Context, n int, opts ...PullOption) ([]*Msg, error) {
 	o, err := applyPullOpts(opts)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/starling-nats/starling/core"
 	"github.com/starling-nats/starling/js"
 )
 
@@ -131,6 +132,19 @@ func TestPullStatusLines(t *testing.T) {
 		assert.Equal(t, 409, st.Status())
 		assert.Equal(t, "Batch Completed", st.Description())
 	})
+	t.Run("412 Required Api Level", func(t *testing.T) {
+		// This client never asks for a level in a pull; the line is read
+		// off a raw request and classified by TestPullStatusClassification.
+		create(js.ConsumerConfig{Durable: "level"})
+		sub, err := nc.SubscribeSync(nc.NewInbox())
+		require.NoError(t, err)
+		require.NoError(t, nc.PublishMsg(&core.Msg{Subject: j.APIPrefix() + ".CONSUMER.MSG.NEXT.S.level", Reply: sub.Subject(),
+			Header: core.Header{"Nats-Required-Api-Level": {"99"}}, Data: []byte(`{"batch":1,"expires":1000000000}`)}))
+		st, err := sub.Next(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 412, st.Status())
+		assert.Equal(t, "Required Api Level", st.Description())
+	})
 	t.Run("409 Exceeded MaxRequestBatch", func(t *testing.T) {
 		c := create(js.ConsumerConfig{Durable: "maxbatch", MaxRequestBatch: 2})
 		_, err := c.Fetch(ctx, 5, js.PullExpiry(time.Second))
@@ -227,4 +241,20 @@ func TestFetchServerShutdown(t *testing.T) {
 	require.Error(t, err)
 	t.Logf("fetch ended after %v: %v", time.Since(start).Round(time.Millisecond), err)
 	assert.ErrorIs(t, err, js.ErrServerShutdown)
+}
+
+// TestFetchNoWaitPartial: fewer messages than asked for come with the
+// reason the pull ended.
+func TestFetchNoWaitPartial(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 30*time.Second)
+	addStream(t, j, "S", "s.>")
+	publishN(t, j, "s.a", 3, []byte("x"))
+	c, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	msgs, err := c.FetchNoWait(ctx, 10)
+	assert.Len(t, msgs, 3)
+	ps := pullStatus(t, err)
+	t.Logf("no-wait pull of 10 with 3 stored ended with %d %s", ps.Code, ps.Description)
+	assert.ErrorIs(t, err, js.ErrNoMessages)
 }
