@@ -148,7 +148,7 @@ func (w *Watcher) Next(ctx context.Context) (*Entry, error) {
 				return nil, ctx.Err()
 			}
 			if w.terminal(err) {
-				return nil, err
+				return nil, w.Err()
 			}
 			wait = backoff
 			backoff = min(backoff*2, 2*time.Second)
@@ -197,7 +197,7 @@ func (w *Watcher) fail(err error) {
 		w.err = err
 	}
 	w.mu.Unlock()
-	w.Stop()
+	w.stop()
 }
 
 // Entries iterates over the watcher's entries, the nil marker included,
@@ -223,14 +223,17 @@ func (w *Watcher) Entries(ctx context.Context) iter.Seq2[*Entry, error] {
 func (w *Watcher) Updates() <-chan *Entry {
 	w.chOnce.Do(func() {
 		w.ch = make(chan *Entry, 64)
-		w.feedDone = make(chan struct{})
-		go w.feed()
+		done := make(chan struct{})
+		w.mu.Lock()
+		w.feedDone = done
+		w.mu.Unlock()
+		go w.feed(done)
 	})
 	return w.ch
 }
 
-func (w *Watcher) feed() {
-	defer close(w.feedDone)
+func (w *Watcher) feed(done chan struct{}) {
+	defer close(done)
 	defer close(w.ch)
 	for {
 		e, err := w.Next(w.ctx)
@@ -256,6 +259,20 @@ func (w *Watcher) Err() error {
 // returns ErrWatcherStopped and the Updates channel is closed. Entries
 // already delivered stay valid. Safe to call more than once.
 func (w *Watcher) Stop() {
+	w.stop()
+	// The feeder leaves at once: its sends select on w.ctx. Waiting for it
+	// means no send can follow Stop's return.
+	w.mu.Lock()
+	done := w.feedDone
+	w.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// stop does Stop's work without waiting for the feeder, for the paths the
+// feeder itself runs (a failure found in Next).
+func (w *Watcher) stop() {
 	w.stopOnce.Do(func() {
 		w.mu.Lock()
 		w.stopped = true
@@ -276,11 +293,6 @@ func (w *Watcher) Stop() {
 		}
 		w.signal()
 	})
-	// The feeder leaves at once: its sends select on w.ctx. Waiting for it
-	// means no send can follow Stop's return.
-	if w.feedDone != nil {
-		<-w.feedDone
-	}
 }
 
 func (w *Watcher) signal() {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/starling-nats/starling/core"
 	"github.com/starling-nats/starling/kv"
 )
 
@@ -355,4 +356,66 @@ func TestPurgeDeletes(t *testing.T) {
 	_, err = b.Get(ctx, "a")
 	assert.ErrorIs(t, err, kv.ErrKeyNotFound)
 	assert.NotErrorIs(t, err, kv.ErrKeyDeleted)
+}
+
+// TestWatch_EndsWhenBucketDeleted: a watcher whose bucket is deleted ends
+// with ErrBucketNotFound instead of waiting forever.
+func TestWatch_EndsWhenBucketDeleted(t *testing.T) {
+	_, _, s := newStore(t)
+	ctx := testCtx(t, 60*time.Second)
+	b := newBucket(t, s, kv.Config{Bucket: "del"})
+	w, err := b.WatchAll(ctx, kv.WatchHeartbeat(200*time.Millisecond))
+	require.NoError(t, err)
+	defer w.Stop()
+	assert.Nil(t, next(t, w))
+	require.NoError(t, s.Delete(ctx, "del"))
+	nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err = w.Next(nctx)
+	assert.ErrorIs(t, err, kv.ErrBucketNotFound)
+	assert.ErrorIs(t, w.Err(), kv.ErrBucketNotFound)
+	_, err = w.Next(nctx)
+	assert.ErrorIs(t, err, kv.ErrBucketNotFound, "the end is sticky")
+}
+
+// TestWatch_StopDeletesConsumer: Stop removes the watch's consumer from
+// the server at once, so watchers do not pile up consumers.
+func TestWatch_StopDeletesConsumer(t *testing.T) {
+	_, _, s := newStore(t)
+	ctx := testCtx(t, 30*time.Second)
+	b := newBucket(t, s, kv.Config{Bucket: "stop"})
+	consumers := func() int {
+		st, err := b.Status(ctx)
+		require.NoError(t, err)
+		return st.Info.State.Consumers
+	}
+	for range 5 {
+		w, err := b.WatchAll(ctx)
+		require.NoError(t, err)
+		assert.Nil(t, next(t, w))
+		w.Stop()
+	}
+	require.Eventually(t, func() bool { return consumers() == 0 }, 10*time.Second, 20*time.Millisecond)
+}
+
+// TestWatch_EndsWhenConnectionCloses: closing the connection ends a
+// waiting Next with an error naming it, and closes the Updates channel.
+func TestWatch_EndsWhenConnectionCloses(t *testing.T) {
+	srv, _, s := newStore(t)
+	ctx := testCtx(t, 30*time.Second)
+	newBucket(t, s, kv.Config{Bucket: "cc"})
+	nc := connect(t, srv.ClientURL())
+	b, err := newStoreOn(t, nc).Bucket(ctx, "cc")
+	require.NoError(t, err)
+	w, err := b.WatchAll(ctx)
+	require.NoError(t, err)
+	defer w.Stop()
+	ch := w.Updates()
+	assert.Nil(t, <-ch)
+	nc.Close()
+	for range ch {
+	}
+	assert.ErrorIs(t, w.Err(), core.ErrConnectionClosed)
+	_, err = w.Next(ctx)
+	assert.ErrorIs(t, err, kv.ErrWatcherStopped)
 }
