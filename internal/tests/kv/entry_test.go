@@ -169,7 +169,7 @@ func TestEntries_KeyTTLAndMarkers(t *testing.T) {
 			return false
 		}
 		marker, err = b.GetRevision(ctx, "k", de.Revision)
-		return marker != nil
+		return err == nil && marker != nil
 	}, 20*time.Second, 100*time.Millisecond)
 	assert.Equal(t, kv.OpPurge, marker.Operation)
 	assert.Equal(t, "MaxAge", marker.MarkerReason)

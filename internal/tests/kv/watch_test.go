@@ -25,15 +25,6 @@ func next(t *testing.T, w *kv.Watcher) *kv.Entry {
 	return e
 }
 
-// quiet checks that nothing arrives for d.
-func quiet(t *testing.T, w *kv.Watcher, d time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	e, err := w.Next(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded, "got %+v", e)
-}
-
 func TestWatch_InitialThenUpdates(t *testing.T) {
 	_, _, s := newStore(t)
 	ctx := testCtx(t, 60*time.Second)
