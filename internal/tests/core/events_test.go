@@ -35,7 +35,7 @@ func TestEventsLifecycleInOrder(t *testing.T) {
 	recv(t, nc.Closed())
 	// Nothing after Closed.
 	time.Sleep(20 * time.Millisecond)
-	assert.Equal(t, []core.EventKind{core.EventConnected, core.EventDisconnected, core.EventReconnected, core.EventClosed}, events.kinds())
+	assert.Equal(t, []core.EventKind{core.EventConnected, core.EventDisconnected, core.EventReconnected, core.EventClosed}, events.lifeKinds())
 	assert.False(t, events.overlap.Load(), "event handler ran concurrently with itself")
 }
 

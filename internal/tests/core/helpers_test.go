@@ -136,6 +136,18 @@ func (l *eventRec) kinds() []core.EventKind {
 	return out
 }
 
+// lifeKinds is kinds without the failed reconnect attempts, whose number depends on how
+// fast a restarted server comes back: the Conn's life, event by event.
+func (l *eventRec) lifeKinds() []core.EventKind {
+	var out []core.EventKind
+	for _, k := range l.kinds() {
+		if k != core.EventReconnectFailed {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func (l *eventRec) all() []core.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
