@@ -168,7 +168,9 @@ func WithCredentials(creds []byte) Option {
 	}
 }
 
-// authSecrets is what Close wipes.
+// authSecrets is what is wiped when the Conn is done: by the reader as it
+// exits, since reconnect handshakes on the reader read them, or by Connect
+// when it fails.
 type authSecrets struct{ a *authOptions }
 
 func (s *authSecrets) wipe() {

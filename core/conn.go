@@ -63,13 +63,14 @@ type Conn struct {
 	w      writer
 	subs   subTable
 	resp   respMux
-	events eventQueue
+	events eventHub
 	pool   serverPool
 	stats  counters
 
-	// staleErr is set by the flusher when pings went unanswered, so the
-	// reader reports the session's end as stale rather than as a read error.
-	staleErr atomic.Bool
+	// staleRule is set (markStale) when a keep-alive rule declared the
+	// session dead, so the reader reports the session's end as stale, with
+	// the rule, rather than as a read error.
+	staleRule atomic.Uint32
 	// force is set by ForceReconnect for the same reason, and leaving when
 	// the Conn leaves a lame-duck server.
 	force   atomic.Bool
@@ -102,7 +103,8 @@ type Conn struct {
 	// queued without waking the flusher; the reader writes them before it
 	// blocks on the next read.
 	readerOwes bool
-	// auth secrets held for reconnects, wiped by Close.
+	// auth secrets held for reconnects, wiped when the reader (the only
+	// goroutine that reads them once Connect returned) exits.
 	secrets authSecrets
 }
 
@@ -175,7 +177,7 @@ func Connect(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 			return nil, err
 		}
 		// Keep trying in the background, as reconnect does.
-		c.status.Store(int32(StatusReconnecting))
+		c.setStatus(StatusReconnecting)
 		c.wg.Add(2)
 		go c.readLoop(nil, err)
 		go c.flushLoop()
@@ -211,6 +213,37 @@ func (c *Conn) connectFirst(ctx context.Context) (*session, error) {
 
 // Status reports where the Conn is in its life.
 func (c *Conn) Status() Status { return Status(c.status.Load()) }
+
+// setStatus moves the Conn to status to, in one compare-and-swap, when the
+// move is allowed from where it is (see docs/architecture.md), and reports
+// the status it left. It never leaves StatusClosed: a reconnect or a Drain
+// that races with Close cannot bring a closed Conn back. Only close moves to
+// StatusClosed.
+func (c *Conn) setStatus(to Status) (from Status, ok bool) {
+	for {
+		from = Status(c.status.Load())
+		if !statusMove(from, to) {
+			return from, false
+		}
+		if c.status.CompareAndSwap(int32(from), int32(to)) {
+			return from, true
+		}
+	}
+}
+
+// statusMove reports whether a Conn may move from one status to another.
+func statusMove(from, to Status) bool {
+	switch to {
+	case StatusConnected:
+		// Draining keeps its status through reconnects.
+		return from == StatusConnecting || from == StatusReconnecting
+	case StatusReconnecting:
+		return from == StatusConnecting || from == StatusConnected
+	case StatusDraining:
+		return from == StatusConnecting || from == StatusConnected || from == StatusReconnecting
+	}
+	return false
+}
 
 // IsConnected reports whether a session is up.
 func (c *Conn) IsConnected() bool { return c.Status() == StatusConnected }
@@ -255,7 +288,8 @@ func (c *Conn) close(reason error) {
 		c.wakeReconnectWaiters()
 		c.subs.closeAll()
 		c.resp.closeAll()
-		c.secrets.wipe()
+		// The secrets are wiped by the reader on its way out, not here: a
+		// reconnect handshake on the reader may be reading them right now.
 	})
 }
 
@@ -272,6 +306,19 @@ func (c *Conn) Err() error {
 	// complete.
 	if c.Status() == StatusClosed {
 		return c.closeErr
+	}
+	return nil
+}
+
+// markStale records that rule declared the session dead; the caller then
+// closes the socket, and the reader reports the end with the rule.
+func (c *Conn) markStale(rule StaleRule) { c.staleRule.Store(uint32(rule)) }
+
+// staleReason returns, once, the error for the rule that declared the
+// session dead, or nil.
+func (c *Conn) staleReason() error {
+	if r := StaleRule(c.staleRule.Swap(0)); r != 0 {
+		return &StaleConnectionError{Rule: r}
 	}
 	return nil
 }

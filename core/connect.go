@@ -55,7 +55,9 @@ func defaultDialer(o *options, ts *transport.TLSSettings) transport.Dialer {
 // PING, and the PONG that says the server accepted us. Everything is bounded
 // by the connect timeout and by ctx.
 func (c *Conn) handshake(parent context.Context, srv *poolServer) (*session, error) {
-	ctx, cancel := context.WithTimeout(parent, c.opts.timing.connectTimeout)
+	// ErrTimeout is the cause when the connect timeout ends the attempt,
+	// so handshakeConn names our own timer, not the caller's deadline.
+	ctx, cancel := context.WithTimeoutCause(parent, c.opts.timing.connectTimeout, ErrTimeout)
 	defer cancel()
 	// Whose deadline ends the attempt: the caller's, or the connect timeout.
 	pd, callerDeadline := parent.Deadline()
@@ -68,15 +70,19 @@ func (c *Conn) handshake(parent context.Context, srv *poolServer) (*session, err
 		// timeout shows as either; name whose time ran out. The connect
 		// timeout is the Conn's own timer: ErrTimeout, as documented.
 		if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
-			cause := ErrTimeout
 			switch {
 			case parent.Err() != nil:
-				cause = parent.Err()
+				err = wrapOnce(err, parent.Err())
 			case callerDeadline:
-				cause = context.DeadlineExceeded
-			}
-			if !errors.Is(err, cause) {
-				err = fmt.Errorf("%w (%w)", err, cause)
+				err = wrapOnce(err, context.DeadlineExceeded)
+			case errors.Is(err, context.DeadlineExceeded):
+				// Our own timer, and the caller's context had time left:
+				// nothing may match context.DeadlineExceeded (a dialer or
+				// TLS handshake under the timed context may have wrapped
+				// it), so only the text of the failure is kept.
+				err = fmt.Errorf("%w after %v: %s", ErrTimeout, c.opts.timing.connectTimeout, err.Error())
+			default:
+				err = wrapOnce(err, ErrTimeout)
 			}
 		}
 		return nil, &ConnectError{Server: srv.url, Err: err}
@@ -102,7 +108,8 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 			}
 			_ = conn.Close()
 			if ctx.Err() != nil {
-				err = fmt.Errorf("%w: %w", ctx.Err(), err)
+				// The cause says whose time ran out (see handshake).
+				err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 			}
 		}
 	}()
@@ -113,6 +120,12 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 	info, err := readInfo(r)
 	if err != nil {
 		return nil, err
+	}
+	// Refused before any credentials go out. Publish checks sizes against
+	// max_payload and the reader enforces it on MSG: a server that gives
+	// none would leave the two sides disagreeing.
+	if info.MaxPayload <= 0 {
+		return nil, fmt.Errorf("%w: max_payload %d", ErrInvalidServerInfo, info.MaxPayload)
 	}
 	_, secured := transport.TLSConnectionState(conn)
 	upgrade, err := transport.DecideTLS(transport.TLSFacts{
@@ -176,6 +189,14 @@ func (c *Conn) handshakeConn(ctx context.Context, srv *poolServer) (_ *session, 
 	return s, nil
 }
 
+// wrapOnce adds cause to err's chain unless it is there already.
+func wrapOnce(err, cause error) error {
+	if errors.Is(err, cause) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, cause)
+}
+
 // tlsRejection types a TLS server's refusal that arrived after the
 // handshake: under TLS 1.3 the alert for a missing or refused client
 // certificate comes with the first read, not from the handshake. It is the
@@ -223,6 +244,9 @@ func awaitPong(r *codec.Reader, conn transport.Conn, info **codec.ServerInfo) er
 			return parseServerError(string(op.Text))
 		case codec.OpInfo:
 			if ni, err := codec.ParseInfo(op.Text); err == nil {
+				if ni.MaxPayload <= 0 {
+					ni.MaxPayload = (*info).MaxPayload // the limit in force stays
+				}
 				*info = ni
 			}
 		case codec.OpPing:

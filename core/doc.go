@@ -42,12 +42,30 @@
 // connection; RequestMany yields several replies (ADR-47). A request that
 // nobody listens to fails with ErrNoResponders.
 //
+// # Events
+//
+// A Conn reports what happens to it (connected, disconnected, reconnected,
+// closed, lame duck, servers discovered, slow consumer, async error) to
+// the WithEventHandler handler and to every function added with
+// AddEventListener. Each listener gets the events in order, on a goroutine
+// of its own that runs only while events wait for it: a slow listener
+// delays only itself, never the connection or the other listeners.
+//
+// # Draining
+//
+// Drain (of a Subscription or of the whole Conn) stops new messages,
+// delivers those already sent, then ends. Called from a message handler it
+// starts the drain and returns at once, since the drain waits for the
+// handler; wait on Done or Closed outside it.
+//
 // # Errors
 //
 // Sentinels (ErrXxx) match with errors.Is; -ERR from the server is a
 // *ServerError whose Fatal method says whether the server closed the
 // connection; errors that concern one subscription arrive as events with a
-// *SubscriptionError.
+// *SubscriptionError. A session ended by the keep-alive carries a
+// *StaleConnectionError naming the rule that fired, and IsTemporary says
+// whether retrying an operation may help.
 //
 // The goroutines, locks and session states are described in
 // docs/architecture.md.

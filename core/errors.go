@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,6 +81,10 @@ var (
 	ErrNoEchoNotSupported = errors.New("core: server does not support no-echo")
 	// ErrInvalidCredentials: a .creds file, seed or JWT could not be read.
 	ErrInvalidCredentials = errors.New("core: invalid credentials")
+	// ErrInvalidServerInfo: a server's INFO announces limits no client can
+	// work with (a max_payload of zero or less); the server is refused at
+	// connect.
+	ErrInvalidServerInfo = errors.New("core: invalid server info")
 )
 
 // ServerErrorKind classifies a -ERR sent by the server.
@@ -259,13 +264,15 @@ func (e *ConnectError) Error() string { return "core: connect to " + e.Server + 
 func (e *ConnectError) Unwrap() error { return e.Err }
 
 // IsTemporary reports whether err ended only one attempt, so that retrying
-// (a request, a connect) may succeed: timeouts, no responders, a lost
-// connection that reconnect will replace.
+// (a request, a connect) may succeed: timeouts (a context's deadline
+// included, which is how a Request times out), no responders, a lost
+// connection that reconnect will replace. A cancelled context is not
+// temporary: someone chose to stop.
 func IsTemporary(err error) bool {
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, ErrNoResponders), errors.Is(err, ErrTimeout),
+	case errors.Is(err, ErrNoResponders), errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, ErrStaleConnection), errors.Is(err, ErrReconnectBufferExceeded),
 		errors.Is(err, ErrNoServers):
 		return true
@@ -276,3 +283,65 @@ func IsTemporary(err error) bool {
 	}
 	return false
 }
+
+// StaleRule names the keep-alive rule that declared a session dead.
+type StaleRule uint8
+
+// The keep-alive rules.
+const (
+	// StalePingsUnanswered: WithMaxPingsOut keep-alive PINGs in a row got
+	// no PONG (one is sent every WithPingInterval).
+	StalePingsUnanswered StaleRule = iota + 1
+	// StalePongBacklog: the server kept sending PINGs while the PONGs
+	// answering them could not be written: it was not reading.
+	StalePongBacklog
+	// StaleServerReported: the server declared the connection stale
+	// (-ERR 'Stale Connection'): our PONGs did not reach it in time.
+	StaleServerReported
+)
+
+func (r StaleRule) String() string {
+	switch r {
+	case StalePingsUnanswered:
+		return "pings unanswered"
+	case StalePongBacklog:
+		return "pong backlog"
+	case StaleServerReported:
+		return "reported by the server"
+	}
+	return "unknown"
+}
+
+// StaleConnectionError ended a session that the keep-alive found dead; Rule
+// says which rule fired. It matches ErrStaleConnection, and the session is
+// replaced through reconnect.
+type StaleConnectionError struct {
+	Rule StaleRule
+	// Err is the server's -ERR (a *ServerError) for StaleServerReported.
+	Err error
+}
+
+func (e *StaleConnectionError) Error() string {
+	return "core: stale connection: " + e.Rule.String()
+}
+
+// Is makes errors.Is(err, ErrStaleConnection) hold.
+func (e *StaleConnectionError) Is(target error) bool { return target == ErrStaleConnection }
+
+func (e *StaleConnectionError) Unwrap() error { return e.Err }
+
+// RepliesDroppedError reports replies to a RequestMany that were dropped
+// because the replies waiting for the loop reached the pending limit
+// (WithPendingLimits' message count). It matches ErrSlowConsumer; the
+// request goes on.
+type RepliesDroppedError struct {
+	Dropped int
+	Limit   int
+}
+
+func (e *RepliesDroppedError) Error() string {
+	return fmt.Sprintf("core: %d replies dropped over the pending limit of %d", e.Dropped, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrSlowConsumer) hold.
+func (e *RepliesDroppedError) Is(target error) bool { return target == ErrSlowConsumer }

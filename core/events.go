@@ -8,7 +8,7 @@ import (
 // EventKind names what happened to a Conn.
 type EventKind uint8
 
-// The events a Conn reports through WithEventHandler.
+// The events a Conn reports to WithEventHandler and AddEventListener.
 const (
 	// EventConnected: the first session is up.
 	EventConnected EventKind = iota + 1
@@ -70,69 +70,153 @@ type Event struct {
 	Servers []string
 }
 
-// maxQueuedEvents bounds the events waiting for a slow handler. Past it,
+// maxQueuedEvents bounds the events waiting for one slow listener. Past it,
 // events that a server can cause in any number (async errors, slow
-// consumers, discoveries) are dropped and counted; events of the Conn's own
-// life (connected, disconnected, reconnected, closed, lame duck) are
-// bounded by the number of sessions and always kept.
+// consumers, discoveries) are dropped for that listener and counted; events
+// of the Conn's own life (connected, disconnected, reconnected, closed, lame
+// duck) are bounded by the number of sessions and always kept.
 const maxQueuedEvents = 1024
 
-// eventQueue delivers events in order on one goroutine at a time, which
-// exists only while events wait: a Conn without events costs no goroutine,
-// and a slow handler delays events, never the reader.
-type eventQueue struct {
+// AddEventListener adds f to the functions that observe the Conn's events,
+// beside the WithEventHandler handler, and returns the function that
+// removes it. It is how the layers above (consumers, watchers, services)
+// learn of a reconnect, to re-issue what the server forgot.
+//
+// Delivery: every listener has its own queue and its own goroutine, which
+// exists only while events wait for it. A listener sees the events one at
+// a time, in the order they happened (the same order for every listener),
+// never concurrently with itself; different listeners run concurrently. The
+// reader never waits for a listener, and a slow or blocked listener delays
+// only itself: past 1024 events waiting for it, it misses the droppable
+// ones (async errors, slow consumers, discoveries) and is told how many in
+// an EventAsyncError wrapping ErrEventsDropped once it catches up.
+//
+// A listener added after the Conn closed receives EventClosed at once, so
+// whoever waits for the end sees it. remove may be called more than once,
+// and from the listener itself; once it returned, no event is queued for f
+// any more and those waiting are discarded, but a call already under way,
+// or just taken from the queue, still runs. A nil f is ignored.
+func (c *Conn) AddEventListener(f func(Event)) (remove func()) {
+	if f == nil {
+		return func() {}
+	}
+	l := c.events.add(f)
+	return func() { c.events.remove(l) }
+}
+
+// eventHub fans each event out to the Conn's listeners, in one order for
+// all. Lock order: eventHub.mu, then a listener's mu; nothing else is taken
+// under them and no listener is called while holding them.
+type eventHub struct {
+	mu        sync.Mutex
+	listeners []*listener
+	// closed holds EventClosed once it was pushed, for listeners added later.
+	closed *Event
+}
+
+// listener delivers events to one function, in order, on a goroutine that
+// runs only while events wait: a Conn whose listeners have nothing to do
+// costs no goroutine, and a slow listener delays itself, never the reader
+// nor the other listeners.
+type listener struct {
+	f       func(Event)
 	mu      sync.Mutex
-	handler func(Event)
 	queue   []Event
 	running bool
+	removed bool
 	// dropped counts events dropped since the last report of them.
 	dropped int
 }
 
-func (q *eventQueue) init(h func(Event)) { q.handler = h }
-
-func (q *eventQueue) push(ev Event) {
-	if q.handler == nil {
-		return
-	}
-	q.mu.Lock()
-	if len(q.queue) >= maxQueuedEvents && droppable(ev.Kind) {
-		q.dropped++
-		q.mu.Unlock()
-		return
-	}
-	q.queue = append(q.queue, ev)
-	start := !q.running
-	q.running = true
-	q.mu.Unlock()
-	if start {
-		go q.run()
+func (h *eventHub) init(f func(Event)) {
+	if f != nil {
+		h.add(f)
 	}
 }
 
-func (q *eventQueue) run() {
+func (h *eventHub) add(f func(Event)) *listener {
+	l := &listener{f: f}
+	h.mu.Lock()
+	h.listeners = append(h.listeners, l)
+	if h.closed != nil {
+		l.push(*h.closed)
+	}
+	h.mu.Unlock()
+	return l
+}
+
+func (h *eventHub) remove(l *listener) {
+	h.mu.Lock()
+	for i, x := range h.listeners {
+		if x == l {
+			h.listeners = append(h.listeners[:i:i], h.listeners[i+1:]...)
+			break
+		}
+	}
+	h.mu.Unlock()
+	l.mu.Lock()
+	l.removed = true
+	l.queue = nil
+	l.mu.Unlock()
+}
+
+// push queues ev for every listener. The hub's lock is held across the
+// listeners so that events pushed from different goroutines reach all of
+// them in the same order.
+func (h *eventHub) push(ev Event) {
+	h.mu.Lock()
+	if ev.Kind == EventClosed {
+		h.closed = &ev
+	}
+	for _, l := range h.listeners {
+		l.push(ev)
+	}
+	h.mu.Unlock()
+}
+
+func (l *listener) push(ev Event) {
+	l.mu.Lock()
+	if l.removed {
+		l.mu.Unlock()
+		return
+	}
+	if len(l.queue) >= maxQueuedEvents && droppable(ev.Kind) {
+		l.dropped++
+		l.mu.Unlock()
+		return
+	}
+	l.queue = append(l.queue, ev)
+	start := !l.running
+	l.running = true
+	l.mu.Unlock()
+	if start {
+		go l.run()
+	}
+}
+
+func (l *listener) run() {
 	for {
-		q.mu.Lock()
-		if len(q.queue) == 0 {
-			q.running = false
-			q.queue = nil
-			q.mu.Unlock()
+		l.mu.Lock()
+		if len(l.queue) == 0 || l.removed {
+			l.running = false
+			l.queue = nil
+			l.mu.Unlock()
 			return
 		}
-		ev := q.queue[0]
-		q.queue[0] = Event{}
-		q.queue = q.queue[1:]
-		if q.dropped > 0 && len(q.queue) < maxQueuedEvents/2 {
-			// Tell the handler, once it has caught up, what it missed.
-			q.queue = append(q.queue, Event{Kind: EventAsyncError, Err: fmt.Errorf("%w: %d", ErrEventsDropped, q.dropped)})
-			q.dropped = 0
+		ev := l.queue[0]
+		l.queue[0] = Event{}
+		l.queue = l.queue[1:]
+		if l.dropped > 0 && len(l.queue) < maxQueuedEvents/2 {
+			// Tell the listener, once it has caught up, what it missed.
+			l.queue = append(l.queue, Event{Kind: EventAsyncError, Err: fmt.Errorf("%w: %d", ErrEventsDropped, l.dropped)})
+			l.dropped = 0
 		}
-		q.mu.Unlock()
-		q.handler(ev)
+		l.mu.Unlock()
+		l.f(ev)
 	}
 }
 
-// droppable reports whether events of kind may be dropped when the handler
+// droppable reports whether events of kind may be dropped when a listener
 // falls behind.
 func droppable(k EventKind) bool {
 	return k == EventAsyncError || k == EventSlowConsumer || k == EventServersDiscovered

@@ -2,19 +2,25 @@ package core
 
 import (
 	"crypto/tls"
+	"slices"
 
 	"github.com/starling-nats/starling/codec"
 	"github.com/starling-nats/starling/transport"
 )
 
 // ServerInfo returns a copy of the connected server's latest INFO, or nil
-// between sessions.
+// between sessions. The copy is the caller's: it shares nothing with the
+// Conn.
 func (c *Conn) ServerInfo() *codec.ServerInfo {
 	s := c.sess.Load()
 	if s == nil {
 		return nil
 	}
 	info := *s.info.Load()
+	// The slices too: the caller may change the copy, and the live INFO
+	// is read by the reader.
+	info.ConnectURLs = slices.Clone(info.ConnectURLs)
+	info.WSConnectURLs = slices.Clone(info.WSConnectURLs)
 	return &info
 }
 

@@ -1,8 +1,6 @@
 package core
 
 import (
-	"strconv"
-
 	"github.com/starling-nats/starling/codec"
 )
 
@@ -62,10 +60,38 @@ func (m *Msg) RespondMsg(r *Msg) error {
 func (m *Msg) Subscription() *Subscription { return m.sub }
 
 // Status returns the status code of the header block's first line
-// (NATS/1.0 503 → 503): 100 idle heartbeat or flow control, 404, 408, 409,
-// 503 no responders and the others of codec's Status constants. 0 when the
-// message carries no status.
+// (NATS/1.0 503 → 503), one of the Status constants below (StatusNotFound,
+// StatusConflict...), or 0 when the message carries no status. Request
+// turns 503 into ErrNoResponders; other status replies come back as
+// messages, with their headers, for the caller to read.
 func (m *Msg) Status() int { return codec.HeaderView(m.rawHeader).Status() }
+
+// Size returns the message's size as nats-server counts it against a pull
+// request's max_bytes: the bytes of subject, reply, header block and data.
+// For a received message it is the size it arrived with; for one built by
+// the user, the size it would have as sent by PublishMsg.
+func (m *Msg) Size() int {
+	if m.size > 0 {
+		return m.size // received: the bytes that came
+	}
+	n := len(m.Subject) + len(m.Reply) + len(m.Data)
+	if len(m.Header) > 0 {
+		n += headerLen(m.Header)
+	}
+	return n
+}
+
+// headerLen is len(h.Append(nil)) without encoding it: "NATS/1.0\r\n", a
+// "Key: value\r\n" line per value, then "\r\n".
+func headerLen(h Header) int {
+	n := len("NATS/1.0\r\n") + len("\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(": ") + len(v) + len("\r\n")
+		}
+	}
+	return n
+}
 
 // Description returns the text after the status code ("Idle Heartbeat"),
 // or "" when there is none.
@@ -107,8 +133,15 @@ func (m *BorrowedMsg) RespondMsg(r *Msg) error {
 	return m.conn.respondBorrowed(m.Reply, r, nil)
 }
 
-// Status returns the status code of the message's header block, 0 if none.
+// Status returns the status code of the message's header block (one of the
+// Status constants), 0 if none.
 func (m *BorrowedMsg) Status() int { return m.Header.Status() }
+
+// Size returns the message's size as nats-server counts it against a pull
+// request's max_bytes: the bytes of subject, reply, header block and data.
+func (m *BorrowedMsg) Size() int {
+	return len(m.Subject) + len(m.Reply) + len(m.Header) + len(m.Data)
+}
 
 // Description returns the status description; it aliases the read buffer.
 func (m *BorrowedMsg) Description() []byte { return m.Header.Description() }
@@ -122,28 +155,37 @@ func (m *BorrowedMsg) Copy() *Msg {
 	return newOwnedMsg(m.conn, m.sub, m.Subject, m.Reply, []byte(m.Header), m.Data)
 }
 
-// statusError turns a status-only reply into the error it stands for, or nil
-// for ordinary messages.
-func statusError(status int, desc []byte) error {
-	switch status {
-	case 0:
-		return nil
-	case codec.StatusNoResponders:
-		return ErrNoResponders
-	}
-	return &StatusError{Code: status, Description: string(desc)}
-}
-
-// StatusError is a status message (NATS/1.0 <code> <description>) that came
-// where a reply was expected.
-type StatusError struct {
-	Code        int
-	Description string
-}
-
-func (e *StatusError) Error() string {
-	if e.Description == "" {
-		return "core: status " + strconv.Itoa(e.Code)
-	}
-	return "core: status " + strconv.Itoa(e.Code) + " " + e.Description
-}
+// Status codes a message's header block may carry, as Msg.Status and
+// BorrowedMsg.Status return them; the same values as codec's, so that a
+// program compares them without importing codec.
+const (
+	// StatusControlMsg marks JetStream control messages: idle heartbeats
+	// ("100 Idle Heartbeat") and flow-control requests ("100 FlowControl
+	// Request", with a reply subject to answer).
+	StatusControlMsg = codec.StatusControlMsg
+	// StatusIdleHeartbeat is StatusControlMsg under the name of its most
+	// common use; Description or the reply subject tells the two apart.
+	StatusIdleHeartbeat = codec.StatusIdleHeartbeat
+	// StatusNoContent ("204 EOB") ends a batched or multi direct get.
+	StatusNoContent = codec.StatusNoContent
+	// StatusBadRequest rejects a pull request.
+	StatusBadRequest = codec.StatusBadRequest
+	// StatusNotFound: no messages for a no-wait pull, or none found by a
+	// direct get.
+	StatusNotFound = codec.StatusNotFound
+	// StatusRequestTimeout: a pull request expired or was ended.
+	StatusRequestTimeout = codec.StatusRequestTimeout
+	// StatusConflict: a pull ended early (consumer deleted, leadership
+	// change, a message over max_bytes...).
+	StatusConflict = codec.StatusConflict
+	// StatusPreconditionFailed: the server requires a newer API level.
+	StatusPreconditionFailed = codec.StatusPreconditionFailed
+	// StatusTooManyResults: a multi-last direct get matched too many
+	// subjects.
+	StatusTooManyResults = codec.StatusTooManyResults
+	// StatusLocked: a priority group's pin does not match.
+	StatusLocked = codec.StatusLocked
+	// StatusNoResponders: a request found no subscriber; Request and
+	// RequestMany report it as ErrNoResponders.
+	StatusNoResponders = codec.StatusNoResponders
+)

@@ -266,7 +266,10 @@ func WithSkipSubjectValidation() Option {
 
 // WithEventHandler receives connection events (connected, disconnected,
 // reconnected, closed, lame duck, servers discovered, slow consumer, async
-// error), in order, on one goroutine of the Conn's. Default: none.
+// error), in order, never concurrently with itself. It is the Conn's first
+// listener, the only one that sees EventConnected of the first session;
+// AddEventListener adds more and describes how events are delivered.
+// Default: none.
 func WithEventHandler(h func(Event)) Option {
 	return func(o *options) error { o.onEvent = h; return nil }
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/starling-nats/starling/codec"
@@ -65,6 +66,8 @@ func (c *Conn) readLoop(sess *session, cause error) {
 		c.install(sess, everConnected)
 		everConnected = true
 	}
+	// No handshake runs after this point: the secrets can go.
+	c.secrets.wipe()
 	c.events.push(Event{Kind: EventClosed, Err: c.closeErr})
 	close(c.done)
 }
@@ -96,6 +99,9 @@ func (c *Conn) serve(s *session) error {
 			c.processInfo(s, op.Text)
 		case codec.OpErr:
 			se := parseServerError(string(op.Text))
+			if se.Kind == ServerErrStaleConnection {
+				return &StaleConnectionError{Rule: StaleServerReported, Err: se}
+			}
 			if se.Fatal() {
 				return se
 			}
@@ -108,11 +114,12 @@ func (c *Conn) serve(s *session) error {
 // sessionEndReason turns a read error into the reason the session ended,
 // preferring what closed the socket on purpose.
 func (c *Conn) sessionEndReason(s *session, err error) error {
+	stale := c.staleReason()
 	switch {
 	case c.Status() == StatusClosed:
 		return ErrConnectionClosed
-	case c.staleErr.Swap(false):
-		return ErrStaleConnection
+	case stale != nil:
+		return stale
 	case c.force.Swap(false):
 		return errForcedReconnect
 	case c.leaving.Swap(false), s.leaveScheduled.Load():
@@ -130,6 +137,9 @@ func (c *Conn) dispatch(op *codec.Op) {
 	c.stats.inBytes.Add(uint64(len(op.Payload) + len(op.Header)))
 	sid, ok := codec.ParseSID(op.SID)
 	if !ok {
+		// Not a sid this client gave: say so rather than drop it unseen.
+		c.asyncError(&codec.ProtocolError{Op: op.Kind.String(), Kind: codec.ErrMalformed,
+			Reason: "subscription id " + strconv.Quote(string(op.SID)) + " is not a number"})
 		return
 	}
 	// Messages come in runs for one subscription: the reader remembers the
@@ -174,7 +184,7 @@ func (c *Conn) sendPong() {
 			// The server keeps sending PINGs while the flusher cannot
 			// write our PONGs: it is not reading. Queuing more would grow
 			// the buffer without bound, so the session is stale.
-			c.staleErr.Store(true)
+			c.markStale(StalePongBacklog)
 			_ = w.conn.Close()
 		} else {
 			w.pongsQueued++
@@ -198,6 +208,10 @@ func (c *Conn) processInfo(s *session, raw []byte) {
 	if err != nil {
 		c.asyncError(err)
 		return
+	}
+	if info.MaxPayload <= 0 {
+		// Not a limit: the one in force stays, on both sides.
+		info.MaxPayload = s.info.Load().MaxPayload
 	}
 	s.info.Store(info)
 	c.applyInfo(info)

@@ -41,10 +41,8 @@ func (c *Conn) install(s *session, reconnected bool) {
 	w.cond.Broadcast()
 	w.mu.Unlock()
 
-	if !c.draining.Load() {
-		c.status.CompareAndSwap(int32(StatusConnecting), int32(StatusConnected))
-		c.status.CompareAndSwap(int32(StatusReconnecting), int32(StatusConnected))
-	}
+	// A draining Conn stays draining; a closed one stays closed.
+	c.setStatus(StatusConnected)
 	c.wakeReconnectWaiters()
 	c.discover(info)
 	kind := EventConnected
@@ -93,11 +91,10 @@ func (c *Conn) sessionLost(s *session, err error) {
 	w.mu.Unlock()
 	s.reader.Release()
 
-	if c.Status() == StatusClosed {
+	// One compare-and-swap: a Close that lands meanwhile is not undone,
+	// and a draining Conn stays draining.
+	if from, _ := c.setStatus(StatusReconnecting); from == StatusClosed {
 		return
-	}
-	if !c.draining.Load() {
-		c.status.Store(int32(StatusReconnecting))
 	}
 	// A move the Conn or the user chose (lame duck, ForceReconnect) is no
 	// error to report.

@@ -251,10 +251,8 @@ func (c *Conn) request(ctx context.Context, subject string, hdr Header, data []b
 
 // replyOrError turns a no-responders status into its error.
 func replyOrError(m *Msg) (*Msg, error) {
-	if len(m.rawHeader) > 0 && len(m.Data) == 0 {
-		if err := statusError(m.Status(), nil); err == ErrNoResponders {
-			return nil, err
-		}
+	if len(m.rawHeader) > 0 && len(m.Data) == 0 && m.Status() == StatusNoResponders {
+		return nil, ErrNoResponders
 	}
 	return m, nil
 }

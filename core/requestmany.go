@@ -39,6 +39,12 @@ func EmptySentinel() RequestOption {
 // status yields ErrNoResponders, a closed connection ErrConnectionClosed,
 // and cancelling ctx yields its error. The request is sent when the loop
 // starts; breaking out of the loop ends it.
+//
+// Replies wait for the loop in a queue bounded by the pending message limit
+// (WithPendingLimits); replies that find it full are dropped, and the loop
+// yields a *RepliesDroppedError (matching ErrSlowConsumer) with their count
+// where they went missing, then goes on with later replies if the caller
+// keeps looping.
 func (c *Conn) RequestMany(ctx context.Context, subject string, data []byte, opts ...RequestOption) iter.Seq2[*Msg, error] {
 	return c.requestMany(ctx, subject, nil, data, opts)
 }
@@ -79,7 +85,16 @@ func (c *Conn) requestMany(ctx context.Context, subject string, hdr Header, data
 				stallC = stall.C
 			}
 			m, err := w.many.next(ctx, stallC, c.closing)
+			var dropped *RepliesDroppedError
 			switch {
+			case errors.As(err, &dropped):
+				// Reported where the replies went missing; the request
+				// goes on if the caller does.
+				if !yield(nil, err) {
+					return
+				}
+				n--
+				continue
 			case errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrTimeout):
 				return // the total or stall timeout: a normal end
 			case err != nil:
@@ -108,6 +123,11 @@ type replyQueue struct {
 	limit  int
 	closed bool
 	notify chan struct{}
+	// dropped counts the replies dropped since the last report of them;
+	// dropAt is how many queued replies came before the first of them, so
+	// the report comes in its place.
+	dropped int
+	dropAt  int
 }
 
 func newReplyQueue(limit int) *replyQueue {
@@ -118,6 +138,11 @@ func (q *replyQueue) push(m *Msg) {
 	q.mu.Lock()
 	if q.limit <= 0 || len(q.msgs) < q.limit {
 		q.msgs = append(q.msgs, m)
+	} else {
+		if q.dropped == 0 {
+			q.dropAt = len(q.msgs)
+		}
+		q.dropped++
 	}
 	q.mu.Unlock()
 	select {
@@ -141,10 +166,19 @@ func (q *replyQueue) close() {
 func (q *replyQueue) next(ctx context.Context, stall <-chan time.Time, closing <-chan struct{}) (*Msg, error) {
 	for {
 		q.mu.Lock()
+		if q.dropped > 0 && q.dropAt == 0 {
+			err := &RepliesDroppedError{Dropped: q.dropped, Limit: q.limit}
+			q.dropped = 0
+			q.mu.Unlock()
+			return nil, err
+		}
 		if len(q.msgs) > 0 {
 			m := q.msgs[0]
 			q.msgs[0] = nil
 			q.msgs = q.msgs[1:]
+			if q.dropped > 0 {
+				q.dropAt--
+			}
 			q.mu.Unlock()
 			return m, nil
 		}

@@ -155,7 +155,8 @@ func (c *Conn) Subscribe(subject string, handler func(*Msg), opts ...SubOption) 
 // until handler returns. Nothing is allocated or copied per message. The
 // handler must be quick and must not block: while it runs, nothing else is
 // read from the connection (no other message, no PONG). It must not call
-// Flush, Request or Drain, which wait for the reader.
+// Flush or Request, which wait for the reader; Drain, called from it,
+// starts the drain and returns without waiting.
 func (c *Conn) SubscribeBorrowed(subject string, handler func(*BorrowedMsg), opts ...SubOption) (*Subscription, error) {
 	if handler == nil {
 		return nil, fmt.Errorf("%w: nil handler", ErrInvalidOption)

@@ -211,6 +211,16 @@ func (s *Subscription) trimNewest(n int) {
 // message it sent before is delivered (Next returns them, handlers run),
 // then the subscription ends. It returns when that is done or ctx ends (the
 // rest is then discarded).
+//
+// Called from a message handler (borrowed or owned, of any subscription),
+// Drain cannot wait, since the drain may need that very handler to return:
+// it tells the server to stop, starts the rest and returns nil at once.
+// Wait on Done outside the handler. The drain started so is bounded by
+// ctx's deadline but not by its cancellation.
+//
+// The queued messages of a SubscribeSync or SubscribeChan subscription are
+// delivered by whoever calls Next or receives from the channel: keep doing
+// so while Drain waits, from another goroutine.
 func (s *Subscription) Drain(ctx context.Context) error {
 	c := s.conn
 	if !c.subs.has(s.sid) {
@@ -220,6 +230,21 @@ func (s *Subscription) Drain(ctx context.Context) error {
 	if err := c.sendUnsub(s.sid, 0); err != nil {
 		return err
 	}
+	if inHandler() {
+		ctx, cancel := detach(ctx)
+		go func() {
+			defer cancel()
+			_ = s.finishDrain(ctx) // Done tells the end
+		}()
+		return nil
+	}
+	return s.finishDrain(ctx)
+}
+
+// finishDrain waits until the server has sent everything it will send
+// the subscription, then until the subscription delivered it.
+func (s *Subscription) finishDrain(ctx context.Context) error {
+	c := s.conn
 	// The PONG comes after every MSG the server sent before our UNSUB, and
 	// the reader handles ops in order: once Flush returns, all of them are
 	// queued.
@@ -259,7 +284,17 @@ func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
 			}
 			return nil, err
 		}
+		// notify holds one token however many messages arrived, so a
+		// Next that takes a message and leaves others queued passes the
+		// wake-up on to the next waiting Next.
+		more := m != nil && s.head != nil
 		s.mu.Unlock()
+		if more {
+			select {
+			case s.notify <- struct{}{}:
+			default:
+			}
+		}
 		if m != nil {
 			s.delivered.Add(1)
 			return m, nil

@@ -239,7 +239,7 @@ func (c *Conn) keepAlive() {
 		return
 	}
 	if w.pingsOut >= c.opts.timing.maxPingsOut {
-		c.staleErr.Store(true)
+		c.markStale(StalePingsUnanswered)
 		_ = w.conn.Close()
 		return
 	}

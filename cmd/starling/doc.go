@@ -7,6 +7,8 @@
 //	starling req SUBJECT [BODY]           send a request, print the replies
 //	starling reply SUBJECT [BODY]         answer requests
 //	starling bench                        measure publish, pub→sub, request/reply
+//	starling stream add|ls|info|edit|get|purge|rm   manage JetStream streams
+//	starling js pub SUBJECT [BODY]        publish to a stream, print its acknowledgement
 //	starling version, starling completion bash|zsh|fish
 //
 // # Connection flags and environment

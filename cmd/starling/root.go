@@ -48,6 +48,8 @@ are the nats CLI's.`,
 		newReplyCommand(g),
 		newBenchCommand(g),
 		newSvcCommand(g),
+		newStreamCommand(g),
+		newJSCommand(g),
 		newVersionCommand(g),
 	)
 	markRun(root, g)

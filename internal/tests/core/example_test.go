@@ -330,3 +330,41 @@ func ExampleConn_Drain() {
 	// Output:
 	// handled: 20 status: closed
 }
+
+func ExampleConn_AddEventListener() {
+	s := exampleServer()
+	defer s.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	nc, err := core.Connect(ctx, s.ClientURL())
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A layer above core (a consumer, a watcher) re-issues on every new
+	// session what the server forgot with the old one. Each listener has
+	// its own goroutine: a slow one delays only itself.
+	reconnected := make(chan struct{}, 1)
+	closed := make(chan struct{})
+	remove := nc.AddEventListener(func(ev core.Event) {
+		fmt.Println("event:", ev.Kind)
+		switch ev.Kind {
+		case core.EventReconnected:
+			reconnected <- struct{}{}
+		case core.EventClosed:
+			close(closed)
+		}
+	})
+	defer remove()
+
+	if err := nc.ForceReconnect(); err != nil {
+		log.Fatal(err)
+	}
+	<-reconnected
+	nc.Close()
+	<-closed
+	// Output:
+	// event: disconnected
+	// event: reconnected
+	// event: closed
+}

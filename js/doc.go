@@ -1,0 +1,27 @@
+// Package js is Starling's JetStream API: a context bound to one
+// connection (New) that manages streams, publishes with acknowledgements,
+// and reads stored messages.
+//
+// Lifecycle: New sends nothing; the server's API level is read from
+// $JS.API.INFO on the first call that gates on it and remembered. Every
+// call takes a context.Context; one without a deadline is bounded by the
+// context's timeout (WithTimeout). Close ends the async publisher; the
+// connection is the caller's.
+//
+// Publishing: Publish waits for the PubAck and resolves an ack timeout
+// instead of guessing: a message with a MsgID (or AutoMsgID) is
+// republished with the same ID until the stream acknowledges it (a
+// Duplicate ack means an earlier attempt was stored) or the caller's
+// context ends. PublishAsync returns a *PubAckFuture at once; a bounded
+// window (WithPublishAsyncMaxPending) keeps at most that many publishes
+// waiting, and each future settles by its ack, its error, its ack timeout,
+// or the publisher's or connection's end; none stays pending.
+//
+// Errors: the server's refusals are *APIError, matched with errors.Is
+// against ErrStreamNotFound and the other err_code sentinels. Replies a
+// server does not send (bad JSON, the wrong type, a body past
+// WithMaxResponseSize) are ErrInvalidResponse or ErrResponseTooLarge.
+//
+// js talks to the connection through the Conn interface, which
+// *core.Conn satisfies.
+package js
