@@ -9,6 +9,7 @@
 //	starling bench                        measure publish, pub→sub, request/reply
 //	starling stream add|ls|info|edit|get|purge|rm   manage JetStream streams
 //	starling js pub SUBJECT [BODY]        publish to a stream, print its acknowledgement
+//	starling chaos [--seed N]             the fault campaign (3-node cluster, nemesis, checker)
 //	starling version, starling completion bash|zsh|fish
 //
 // # Connection flags and environment

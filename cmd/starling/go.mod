@@ -4,6 +4,7 @@ go 1.26.0
 
 replace (
 	github.com/starling-nats/starling => ../..
+	github.com/starling-nats/starling/chaos => ../../chaos
 	github.com/starling-nats/starling/codec => ../../codec
 	github.com/starling-nats/starling/harness => ../../harness
 )
@@ -11,6 +12,7 @@ replace (
 require (
 	github.com/nats-io/nuid v1.0.1
 	github.com/starling-nats/starling v0.0.0
+	github.com/starling-nats/starling/chaos v0.0.0
 	github.com/starling-nats/starling/harness v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0

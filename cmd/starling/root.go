@@ -50,6 +50,7 @@ are the nats CLI's.`,
 		newSvcCommand(g),
 		newStreamCommand(g),
 		newJSCommand(g),
+		newChaosCommand(g),
 		newVersionCommand(g),
 	)
 	markRun(root, g)
