@@ -105,8 +105,10 @@ func (c *Conn) AddEventListener(f func(Event)) (remove func()) {
 }
 
 // eventHub fans each event out to the Conn's listeners, in one order for
-// all. Lock order: eventHub.mu, then a listener's mu; nothing else is taken
-// under them and no listener is called while holding them.
+// all. One lock guards the hub and every listener's queue: a push, which the
+// reader makes for each event (a server can cause them by the thousand),
+// takes it once. Nothing else is taken under it and no listener is called
+// while holding it.
 type eventHub struct {
 	mu        sync.Mutex
 	listeners []*listener
@@ -117,10 +119,10 @@ type eventHub struct {
 // listener delivers events to one function, in order, on a goroutine that
 // runs only while events wait: a Conn whose listeners have nothing to do
 // costs no goroutine, and a slow listener delays itself, never the reader
-// nor the other listeners.
+// nor the other listeners. Its fields but f are guarded by hub.mu.
 type listener struct {
+	hub     *eventHub
 	f       func(Event)
-	mu      sync.Mutex
 	queue   []Event
 	running bool
 	removed bool
@@ -135,11 +137,11 @@ func (h *eventHub) init(f func(Event)) {
 }
 
 func (h *eventHub) add(f func(Event)) *listener {
-	l := &listener{f: f}
+	l := &listener{hub: h, f: f}
 	h.mu.Lock()
 	h.listeners = append(h.listeners, l)
 	if h.closed != nil {
-		l.push(*h.closed)
+		l.pushLocked(*h.closed)
 	}
 	h.mu.Unlock()
 	return l
@@ -153,54 +155,49 @@ func (h *eventHub) remove(l *listener) {
 			break
 		}
 	}
-	h.mu.Unlock()
-	l.mu.Lock()
 	l.removed = true
 	l.queue = nil
-	l.mu.Unlock()
+	h.mu.Unlock()
 }
 
-// push queues ev for every listener. The hub's lock is held across the
-// listeners so that events pushed from different goroutines reach all of
-// them in the same order.
+// push queues ev for every listener. One lock across all of them, so that
+// events pushed from different goroutines reach all in the same order.
 func (h *eventHub) push(ev Event) {
 	h.mu.Lock()
 	if ev.Kind == EventClosed {
 		h.closed = &ev
 	}
 	for _, l := range h.listeners {
-		l.push(ev)
+		l.pushLocked(ev)
 	}
 	h.mu.Unlock()
 }
 
-func (l *listener) push(ev Event) {
-	l.mu.Lock()
+// pushLocked queues ev for l, starting its goroutine if it has none; h.mu
+// held.
+func (l *listener) pushLocked(ev Event) {
 	if l.removed {
-		l.mu.Unlock()
 		return
 	}
 	if len(l.queue) >= maxQueuedEvents && droppable(ev.Kind) {
 		l.dropped++
-		l.mu.Unlock()
 		return
 	}
 	l.queue = append(l.queue, ev)
-	start := !l.running
-	l.running = true
-	l.mu.Unlock()
-	if start {
+	if !l.running {
+		l.running = true
 		go l.run()
 	}
 }
 
 func (l *listener) run() {
+	h := l.hub
 	for {
-		l.mu.Lock()
+		h.mu.Lock()
 		if len(l.queue) == 0 || l.removed {
 			l.running = false
 			l.queue = nil
-			l.mu.Unlock()
+			h.mu.Unlock()
 			return
 		}
 		ev := l.queue[0]
@@ -211,7 +208,7 @@ func (l *listener) run() {
 			l.queue = append(l.queue, Event{Kind: EventAsyncError, Err: fmt.Errorf("%w: %d", ErrEventsDropped, l.dropped)})
 			l.dropped = 0
 		}
-		l.mu.Unlock()
+		h.mu.Unlock()
 		l.f(ev)
 	}
 }

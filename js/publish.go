@@ -31,7 +31,9 @@ func (js *JetStream) Publish(ctx context.Context, subject string, data []byte, o
 //     attempt that times out is republished with the same MsgID, which
 //     the stream's duplicate window turns into an ack for the stored copy.
 //     Without a deadline on ctx, at most 1+DefaultMaxRepublish attempts
-//     are made.
+//     are made. The stream deduplicates only within its duplicate window
+//     (2 minutes by default): give ctx a deadline inside it, or a
+//     republish after the window may store a second copy.
 func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOption) (*PubAck, error) {
 	var o pubOpts
 	for _, opt := range opts {
@@ -71,6 +73,9 @@ func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOpt
 			p := ackParser{stream: js.lastStream.Load()}
 			if st := reply.Status(); st != 0 {
 				return nil, fmt.Errorf("%w: publish reply status %d %s", ErrInvalidResponse, st, reply.Description())
+			}
+			if len(reply.Data) > js.opts.maxResponse {
+				return nil, fmt.Errorf("%w: pub ack of %d bytes", ErrResponseTooLarge, len(reply.Data))
 			}
 			if err := p.parse(reply.Data, ack); err != nil {
 				// 10158: an earlier attempt with this MsgID is still being stored

@@ -111,6 +111,11 @@ func (js *JetStream) publishAsync(ctx context.Context, subject string, hdr core.
 				return nil, err
 			}
 		}
+		if o.ackWait != 0 {
+			// Every async publish shares the context's ack timeout, which
+			// keeps the deadlines in order (one timer for all).
+			return nil, fmt.Errorf("%w: AckWait applies to Publish; async publishes use WithPublishAsyncTimeout", ErrInvalidOption)
+		}
 		if o.level > 0 {
 			if err := js.requireLevel(ctx, o.feature, o.level); err != nil {
 				return nil, err

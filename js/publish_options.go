@@ -154,8 +154,10 @@ func WithHeader(key, value string) PubOption {
 	}
 }
 
-// AckWait bounds each attempt's wait for the ack. Default: the context's
-// timeout (WithTimeout), or what is left of the caller's deadline.
+// AckWait bounds each attempt's wait for the ack of Publish. Default: the
+// context's timeout (WithTimeout), or what is left of the caller's
+// deadline. PublishAsync refuses it: async publishes share
+// WithPublishAsyncTimeout.
 func AckWait(d time.Duration) PubOption {
 	return func(o *pubOpts) error {
 		if d <= 0 {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -506,8 +508,8 @@ stream's leader (or any replica with --direct).`,
 			fmt.Fprintf(out, "Item: %s#%d received %s on Subject %s\n\n", m.Stream, m.Sequence, m.Time.Local().Format("2006-01-02 15:04:05"), m.Subject)
 			if len(m.Header) > 0 {
 				fmt.Fprintln(out, "Headers:")
-				for k, vs := range m.Header {
-					for _, v := range vs {
+				for _, k := range slices.Sorted(maps.Keys(m.Header)) {
+					for _, v := range m.Header[k] {
 						fmt.Fprintf(out, "  %s: %s\n", k, v)
 					}
 				}
@@ -583,8 +585,8 @@ func printStreamInfo(w interface{ Write([]byte) (int, error) }, si *js.StreamInf
 	if len(st.Subjects) > 0 {
 		fmt.Fprintln(w, "\nSubjects:")
 		stw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for s, n := range st.Subjects {
-			fmt.Fprintf(stw, "  %s\t%d\n", s, n)
+		for _, s := range slices.Sorted(maps.Keys(st.Subjects)) {
+			fmt.Fprintf(stw, "  %s\t%d\n", s, st.Subjects[s])
 		}
 		_ = stw.Flush()
 	}

@@ -91,6 +91,14 @@ func TestClusterStepdownDuringPublish(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "stored %v, acked %d", si, n)
 	assert.EqualValues(t, 1, si.State.FirstSeq)
 	assert.Equal(t, n, si.State.LastSeq, "no gap")
+	// A failed expectation on a replicated stream: 10071 or 10164, one
+	// sentinel.
+	_, err = j.Publish(ctx, "r3", nil, js.ExpectLastSequence(1))
+	require.ErrorIs(t, err, js.ErrWrongLastSequence)
+	var ae *js.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Contains(t, []uint16{10071, 10164}, ae.ErrCode)
+	t.Logf("R3 wrong last sequence: err_code %d", ae.ErrCode)
 	acked.Range(func(k, v any) bool {
 		m, err := j.GetMsg(ctx, "R3", k.(uint64))
 		require.NoError(t, err)

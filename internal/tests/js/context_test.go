@@ -113,6 +113,9 @@ func TestHostileAPIReplies(t *testing.T) {
 			_, err := j.Publish(testCtx(t, 5*time.Second), "$JS.API.fake", nil)
 			require.ErrorIs(t, err, js.ErrInvalidResponse, r)
 		}
+		reply = []byte(`{"stream":"S","seq":1,"pad":"` + strings.Repeat("x", 2<<20) + `"}`)
+		_, err := j.Publish(testCtx(t, 5*time.Second), "$JS.API.fake", nil)
+		require.ErrorIs(t, err, js.ErrResponseTooLarge)
 	})
 }
 

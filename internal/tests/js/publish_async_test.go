@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/starling-nats/starling/core"
 	"github.com/starling-nats/starling/harness"
 	"github.com/starling-nats/starling/js"
 )
@@ -74,6 +75,8 @@ func TestPublishAsyncOptionsAndErrors(t *testing.T) {
 	require.NoError(t, j.PublishAsyncComplete(ctx))
 	assert.Zero(t, j.PublishAsyncPending())
 	_, err = j.PublishAsync(ctx, "o", nil, js.TTL(0))
+	require.ErrorIs(t, err, js.ErrInvalidOption)
+	_, err = j.PublishAsync(ctx, "o", nil, js.AckWait(time.Second))
 	require.ErrorIs(t, err, js.ErrInvalidOption)
 	assert.Zero(t, j.PublishAsyncPending())
 }
@@ -278,4 +281,54 @@ func TestPublishAsyncWindowUnderConcurrency(t *testing.T) {
 	si, err := j.StreamInfo(ctx, "CC")
 	require.NoError(t, err)
 	assert.EqualValues(t, 16*300, si.State.Msgs)
+}
+
+// The link is cut while async publishes flow: the disconnect fails the
+// stranded futures at once, the publisher goes on after the reconnect,
+// and every acknowledged message is stored.
+func TestPublishAsyncLinkCutWhileFlowing(t *testing.T) {
+	s := harness.RunServer(t, harness.WithJetStream())
+	proxy := harness.NewProxy(t, s.Addr())
+	nc := connect(t, proxy.URL(), core.WithMaxReconnects(-1), core.WithReconnectWait(20*time.Millisecond, 100*time.Millisecond))
+	j, err := js.New(nc, js.WithPublishAsyncMaxPending(128), js.WithPublishAsyncTimeout(time.Minute))
+	require.NoError(t, err)
+	t.Cleanup(j.Close)
+	jd, err := js.New(connect(t, s.ClientURL()))
+	require.NoError(t, err)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, jd, "CUT", "cut")
+
+	var futs []*js.PubAckFuture
+	for i := 0; i < 3000; i++ {
+		if i == 1000 {
+			proxy.Cut()
+			go func() {
+				time.Sleep(200 * time.Millisecond)
+				proxy.Heal()
+			}()
+		}
+		f, err := j.PublishAsync(ctx, "cut", []byte(strconv.Itoa(i)))
+		if err != nil {
+			require.ErrorIs(t, err, core.ErrReconnectBufferExceeded)
+			continue
+		}
+		futs = append(futs, f)
+	}
+	require.NoError(t, j.PublishAsyncComplete(ctx))
+	assert.Zero(t, j.PublishAsyncPending())
+	acked, reset := 0, 0
+	for _, f := range futs {
+		ack, err, done := f.Result()
+		require.True(t, done)
+		if err != nil {
+			require.ErrorIs(t, err, js.ErrConnectionReset)
+			reset++
+			continue
+		}
+		acked++
+		_, err = jd.GetMsg(ctx, "CUT", ack.Sequence)
+		require.NoError(t, err)
+	}
+	t.Logf("%d acked, %d reset", acked, reset)
+	assert.Positive(t, acked)
 }
