@@ -393,7 +393,7 @@ func (r *orderedRun) next(head, tail *Msg, msgs, nbytes int) (*pullSession, erro
 }
 
 func (r *orderedRun) start(c *Consumer, head, tail *Msg, msgs, nbytes int) (*pullSession, error) {
-	s, err := c.newSession(r.opts, true)
+	s, err := c.newSession(r.opts)
 	if err != nil {
 		return nil, err
 	}

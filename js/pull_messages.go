@@ -12,7 +12,7 @@ import (
 // recovers from are not yielded; PullErrorHandler sees them.
 func (c *Consumer) Messages(ctx context.Context, opts ...PullOption) iter.Seq2[*Msg, error] {
 	return func(yield func(*Msg, error) bool) {
-		s, err := c.newSession(opts, true)
+		s, err := c.newSession(opts)
 		if err == nil {
 			// The iterator itself hands messages over; a nil owned
 			// handler starts no delivery goroutine, but the session must

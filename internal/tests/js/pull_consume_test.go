@@ -289,3 +289,108 @@ func TestConsumeOptionsRefused(t *testing.T) {
 	_, err = j.ConsumerHandle("S", "a.b")
 	require.ErrorIs(t, err, js.ErrInvalidName)
 }
+
+// TestConsumeMissingConsumer: a consume started on a consumer that does
+// not exist ends with ErrConsumerDeleted (wrapping ErrConsumerNotFound)
+// instead of pulling into the void.
+func TestConsumeMissingConsumer(t *testing.T) {
+	_, _, j := newJS(t)
+	addStream(t, j, "S", "s.>")
+	c, err := j.ConsumerHandle("S", "nope")
+	require.NoError(t, err)
+	cc, err := c.Consume(func(*js.Msg) {}, js.PullExpiry(time.Second))
+	require.NoError(t, err)
+	select {
+	case <-cc.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatal("consume of a missing consumer did not end")
+	}
+	require.ErrorIs(t, cc.Err(), js.ErrConsumerDeleted)
+	require.ErrorIs(t, cc.Err(), js.ErrConsumerNotFound)
+}
+
+// TestConsumeStopFromHandler: both handlers may stop their own consume.
+func TestConsumeStopFromHandler(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "S", "s.>")
+	fill(t, j, "s.a", 0, 100)
+	c, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+
+	var cc *js.ConsumeContext
+	var ready sync.WaitGroup
+	ready.Add(1)
+	n := 0
+	cc, err = c.ConsumeBorrowed(func(m *js.BorrowedMsg) {
+		ready.Wait()
+		_ = m.Ack()
+		if n++; n == 10 {
+			cc.Stop()
+		}
+	})
+	require.NoError(t, err)
+	ready.Done()
+	select {
+	case <-cc.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("borrowed consume stopped from its handler did not end")
+	}
+	assert.Equal(t, 10, n)
+
+	// The first consume's pull took all 100; those it did not ack come
+	// back only after the ack wait, so the second uses a consumer of its
+	// own.
+	c, err = j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d2", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	var occ *js.ConsumeContext
+	var oready sync.WaitGroup
+	oready.Add(1)
+	var on atomic.Int64
+	occ, err = c.Consume(func(m *js.Msg) {
+		oready.Wait()
+		_ = m.Ack()
+		if on.Add(1) == 10 {
+			occ.Stop()
+		}
+	})
+	require.NoError(t, err)
+	oready.Done()
+	select {
+	case <-occ.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("owned consume stopped from its handler did not end")
+	}
+	assert.Equal(t, int64(10), on.Load())
+}
+
+// TestConsumeConnectionClosed: closing the connection ends every kind of
+// consume with core.ErrConnectionClosed.
+func TestConsumeConnectionClosed(t *testing.T) {
+	s, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "S", "s.>")
+	_, err := j.CreateConsumer(ctx, "S", js.ConsumerConfig{Durable: "d", AckPolicy: js.AckExplicit})
+	require.NoError(t, err)
+	nc2 := connect(t, s.ClientURL())
+	j2, err := js.New(nc2)
+	require.NoError(t, err)
+	c, err := j2.ConsumerHandle("S", "d")
+	require.NoError(t, err)
+	pull, err := c.Consume(func(*js.Msg) {})
+	require.NoError(t, err)
+	oc, err := j2.OrderedConsumer(ctx, "S", js.OrderedConsumerConfig{})
+	require.NoError(t, err)
+	ordered, err := oc.Consume(func(*js.Msg) {})
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	nc2.Close()
+	for _, cc := range []*js.ConsumeContext{pull, ordered} {
+		select {
+		case <-cc.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("consume did not end with its connection")
+		}
+		require.ErrorIs(t, cc.Err(), core.ErrConnectionClosed)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/starling-nats/starling/core"
 	"github.com/starling-nats/starling/js"
 )
 
@@ -130,6 +131,19 @@ func TestPullStatusLines(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 409, st.Status())
 		assert.Equal(t, "Batch Completed", st.Description())
+	})
+	t.Run("412 Required Api Level", func(t *testing.T) {
+		// This client never asks for a level in a pull; the line is read
+		// off a raw request and classified by TestPullStatusClassification.
+		create(js.ConsumerConfig{Durable: "level"})
+		sub, err := nc.SubscribeSync(nc.NewInbox())
+		require.NoError(t, err)
+		require.NoError(t, nc.PublishMsg(&core.Msg{Subject: j.APIPrefix() + ".CONSUMER.MSG.NEXT.S.level", Reply: sub.Subject(),
+			Header: core.Header{"Nats-Required-Api-Level": {"99"}}, Data: []byte(`{"batch":1,"expires":1000000000}`)}))
+		st, err := sub.Next(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 412, st.Status())
+		assert.Equal(t, "Required Api Level", st.Description())
 	})
 	t.Run("409 Exceeded MaxRequestBatch", func(t *testing.T) {
 		c := create(js.ConsumerConfig{Durable: "maxbatch", MaxRequestBatch: 2})
