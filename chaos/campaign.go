@@ -21,6 +21,8 @@ type Report struct {
 	Faults      map[Kind]int
 	FaultErrors int
 	Stream      StreamResult
+	KV          *KVResult // nil when the campaign ran no KV clients
+	kvLin       *lin
 	// Problems lists every violation with the offending operations; empty when the
 	// run passed.
 	Problems []string
@@ -49,6 +51,16 @@ func (r *Report) String() string {
 		s.Publishes, s.Acked, s.Failed, s.Unknown, s.UnknownStored, s.Stored)
 	fmt.Fprintf(&b, "stream: lost %d, duplicated %d, misplaced %d, refused-but-stored %d, strangers %d\n",
 		s.Lost, s.Duplicated, s.Misplaced, s.RefusedStored, s.Strangers)
+	if s.Consumed > 0 || s.Redelivered > 0 {
+		fmt.Fprintf(&b, "consumer: %d delivered, %d double acks confirmed, %d redelivered after a confirmed double ack, %d acked publishes never delivered\n",
+			s.Consumed, s.DoubleAcked, s.Redelivered, s.NeverDelivered)
+	}
+	if len(s.UnknownCauses) > 0 {
+		fmt.Fprintf(&b, "unknown outcomes by cause: %s\n", strings.Join(s.UnknownCauses, "; "))
+	}
+	if r.KV != nil {
+		b.WriteString(r.KV.String())
+	}
 	if r.OK() {
 		b.WriteString("verdict: PASS\n")
 	} else {
@@ -63,6 +75,9 @@ func (r *Report) String() string {
 	}
 	if r.HistoryFile != "" {
 		fmt.Fprintf(&b, "history: %s\ntimeline: %s\n", r.HistoryFile, r.TimelineFile)
+		if r.KV != nil && r.KV.VisualizationFile != "" {
+			fmt.Fprintf(&b, "kv linearizability: %s\n", r.KV.VisualizationFile)
+		}
 	}
 	return b.String()
 }
@@ -89,14 +104,25 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	errs := make(chan error, cfg.Publishers+1)
-	for w := range cfg.Publishers {
+	errs := make(chan error, cfg.Publishers+max(cfg.KVClients, 0)+2)
+	for w := range max(cfg.KVClients, 0) {
 		wg.Go(func() {
-			if err := r.publisher(w+1, stop); err != nil {
+			if err := r.kvClient(w+1, cfg.Seed, cfg.KVPause, stop); err != nil {
 				errs <- err
 			}
 		})
 	}
+	for w := range cfg.Publishers {
+		wg.Go(func() {
+			if err := r.publisher(w+1, cfg.PublishPause, stop); err != nil {
+				errs <- err
+			}
+		})
+	}
+	rd := newReader()
+	healed, giveUp, consumerDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() { consumerDone <- r.consume(rd, healed, giveUp, r.consumerDrained) }()
+	defer close(giveUp)
 	nemesisDone := make(chan struct{})
 	go func() {
 		defer close(nemesisDone)
@@ -131,6 +157,15 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		e.keepDirs = true
 		return nil, fmt.Errorf("chaos: the cluster did not heal: %w", err)
 	}
+	close(healed)
+	select {
+	case err := <-consumerDone:
+		if err != nil {
+			return nil, err
+		}
+	case <-time.After(3 * time.Minute):
+		rep.Problems = append(rep.Problems, "consumer: not drained 3 minutes after healing")
+	}
 	rep.History = rec.history()
 	for _, op := range rep.History {
 		if op.IsFault() {
@@ -149,6 +184,15 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		return nil, err
 	}
 	rep.Problems = append(rep.Problems, problems...)
+	rep.Problems = append(rep.Problems, rd.check(&rep.Stream, rep.History)...)
+	if cfg.KVClients > 0 {
+		rep.KV, problems, rep.kvLin, err = r.checkKV(cctx, rep.History, cfg.LinearizabilityTimeout)
+		if err != nil {
+			e.keepDirs = true
+			return nil, err
+		}
+		rep.Problems = append(rep.Problems, problems...)
+	}
 	if !rep.OK() || cfg.KeepHistory {
 		if err := rep.write(cfg); err != nil {
 			return rep, err
@@ -176,5 +220,12 @@ func (rep *Report) write(cfg Config) error {
 	if err := WriteHistory(rep.HistoryFile, rep.History); err != nil {
 		return err
 	}
-	return WriteTimeline(rep.TimelineFile, rep.Seed, rep.History)
+	if err := WriteTimeline(rep.TimelineFile, rep.Seed, rep.History); err != nil {
+		return err
+	}
+	if rep.KV != nil && rep.kvLin != nil && rep.KV.Verdict == "Illegal" {
+		rep.KV.VisualizationFile = filepath.Join(dir, "kv-linearizability.html")
+		return rep.kvLin.visualize(rep.KV.VisualizationFile)
+	}
+	return nil
 }

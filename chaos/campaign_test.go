@@ -31,8 +31,13 @@ func TestCampaignShort(t *testing.T) {
 		d, err = time.ParseDuration(s)
 		require.NoError(t, err)
 	}
+	// STARLING_CHAOS_OUT keeps the history and timeline, passing or not.
+	out, keep := os.Getenv("STARLING_CHAOS_OUT"), true
+	if out == "" {
+		out, keep = t.TempDir(), false
+	}
 	rep, err := chaos.Run(context.Background(), chaos.Config{
-		Seed: seed, Duration: d, OutDir: t.TempDir(), Log: testWriter{t},
+		Seed: seed, Duration: d, OutDir: out, KeepHistory: keep, Log: testWriter{t},
 	})
 	require.NoError(t, err)
 	t.Logf("\n%s", rep)

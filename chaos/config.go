@@ -17,6 +17,19 @@ type Config struct {
 	// Publishers is how many concurrent stream publishers run, each on a connection of
 	// its own. Default: DefaultPublishers.
 	Publishers int
+	// KVClients is how many concurrent KV clients run (gets, puts, creates and
+	// compare-and-set updates on a few keys); negative for none. Default:
+	// DefaultKVClients.
+	KVClients int
+	// KVPause is each KV client's pause between operations, which keeps the history
+	// small enough to check for linearizability. Default: DefaultKVPause.
+	KVPause time.Duration
+	// LinearizabilityTimeout bounds the KV check; past it the verdict is Unknown.
+	// Default: DefaultLinearizabilityTimeout.
+	LinearizabilityTimeout time.Duration
+	// PublishPause is each publisher's pause between publishes, which bounds the
+	// history's size. Default: DefaultPublishPause.
+	PublishPause time.Duration
 	// Pacing bounds fault lengths and gaps. Default: DefaultPacing.
 	Pacing *Pacing
 	// Kinds are the faults the nemesis draws from. Default: AllKinds.
@@ -33,8 +46,13 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultDuration   = 60 * time.Second
-	DefaultPublishers = 4
+	DefaultDuration     = 60 * time.Second
+	DefaultPublishers   = 4
+	DefaultKVClients    = 3
+	DefaultKVPause      = 20 * time.Millisecond
+	DefaultPublishPause = 5 * time.Millisecond
+
+	DefaultLinearizabilityTimeout = 2 * time.Minute
 )
 
 // Names the campaign uses on the cluster.
@@ -52,6 +70,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Publishers <= 0 {
 		c.Publishers = DefaultPublishers
+	}
+	if c.KVClients == 0 {
+		c.KVClients = DefaultKVClients
+	}
+	if c.PublishPause == 0 {
+		c.PublishPause = DefaultPublishPause
+	}
+	if c.KVPause <= 0 {
+		c.KVPause = DefaultKVPause
+	}
+	if c.LinearizabilityTimeout <= 0 {
+		c.LinearizabilityTimeout = DefaultLinearizabilityTimeout
 	}
 	if c.Pacing == nil {
 		p := DefaultPacing

@@ -9,6 +9,7 @@ replace (
 )
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/starling-nats/starling v0.0.0
 	github.com/starling-nats/starling/harness v0.0.0
 	github.com/stretchr/testify v1.12.1

@@ -70,7 +70,10 @@ func startRig(e *env, rec *recorder, log io.Writer) (r *rig, err error) {
 	}
 	for {
 		if _, err = r.ctlJS.CreateStream(ctx, cfg); err == nil {
-			return r, nil
+			if err := r.createConsumer(ctx); err != nil {
+				return nil, err
+			}
+			return r, r.createBucket(ctx)
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("chaos: create stream: %w", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/starling-nats/starling/core"
@@ -21,7 +23,7 @@ const ackWait = 2 * time.Second
 
 // publisher publishes "p<w>-<k>" with MsgID "p<w>-<k>" for k = 0, 1, ... until stop,
 // recording each publish.
-func (r *rig) publisher(w int, stop <-chan struct{}) error {
+func (r *rig) publisher(w int, pause time.Duration, stop <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	nc, err := core.Connect(ctx, r.clientURLs(), clientOptions(fmt.Sprintf("chaos-pub-%d", w))...)
 	cancel()
@@ -56,6 +58,9 @@ func (r *rig) publisher(w int, stop <-chan struct{}) error {
 		if op.Outcome != OK {
 			time.Sleep(50 * time.Millisecond) // no busy loop while a node is away
 		}
+		if pause > 0 {
+			time.Sleep(pause)
+		}
 	}
 }
 
@@ -87,6 +92,14 @@ type StreamResult struct {
 	RefusedStored int // refused, yet stored
 	Strangers     int // stored, never published
 	DirectLagged  int // missed by direct gets, found at the leader
+	// UnknownCauses counts the unknown outcomes by error, most frequent first.
+	UnknownCauses []string
+	// Consumed, DoubleAcked and Redelivered are the reading consumer's: messages
+	// delivered, double acks the server confirmed, and deliveries of a message after
+	// its double ack was confirmed (which must be none).
+	Consumed, DoubleAcked, Redelivered int
+	// NeverDelivered counts acknowledged publishes the consumer never delivered.
+	NeverDelivered int
 }
 
 // readStream reads every message of the stream: by direct get in batches, then, for
@@ -146,6 +159,7 @@ func (r *rig) checkStream(ctx context.Context, h []Op) (StreamResult, []string, 
 	res.Stored = len(bySeq)
 	var problems []string
 	published := map[string]bool{}
+	causes := map[string]int{}
 	for i := range h {
 		op := &h[i]
 		if op.F != "publish" {
@@ -182,11 +196,13 @@ func (r *rig) checkStream(ctx context.Context, h []Op) (StreamResult, []string, 
 			}
 		case Unknown:
 			res.Unknown++
+			causes[errCause(op.Err)]++
 			if len(seqs) > 0 {
 				res.UnknownStored++
 			}
 		}
 	}
+	res.UnknownCauses = countList(causes)
 	for id, seqs := range byID {
 		if len(seqs) > 1 {
 			res.Duplicated++
@@ -210,4 +226,33 @@ func opString(op Op) string {
 		s += " err=" + op.Err
 	}
 	return s + "}"
+}
+
+// errCause shortens an error to its kind: the text before its first variable part.
+func errCause(s string) string {
+	for _, cut := range []string{": chaos.", " after ", ": p"} {
+		if i := strings.Index(s, cut); i > 0 {
+			s = s[:i]
+		}
+	}
+	return s
+}
+
+// countList renders counts as "cause ×n", most frequent first.
+func countList(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = fmt.Sprintf("%s ×%d", k, m[k])
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 func newChaosCommand(g *globals) *cobra.Command {
 	var (
 		cfg   chaos.Config
+		soak  chaos.SoakConfig
 		kinds string
 		quiet bool
 	)
@@ -26,10 +28,17 @@ delays nodes and forces leader stepdowns on a schedule drawn from --seed. Then i
 every fault and checks the history: nothing acknowledged lost, nothing stored twice,
 unknown outcomes counted. It prints the seed first; --seed N replays that schedule.
 A failing run writes history.jsonl and timeline.html (in --out, or a new temporary
-directory) and exits 1. It uses no server of yours: --server is ignored.`,
+directory) and exits 1. It uses no server of yours: --server is ignored.
+
+With --soak D it runs the soak instead: one JetStream server, publishers, a JetStream
+publisher and a subscriber whose connections are forced to reconnect every
+--reconnect-every, this process's live heap and goroutines sampled every
+--sample-every; it fails when the heap grows more than 16 MiB after the first sample
+or the goroutines do not come back to their count before the clients.`,
 		Example: `  starling chaos                       # a one-minute campaign with a fresh seed
   starling chaos --seed 42 --duration 10m
-  starling chaos --kinds kill,freeze --out ./chaos-out --keep-history`,
+  starling chaos --kinds kill,freeze --out ./chaos-out --keep-history
+  starling chaos --soak 30m            # forced reconnects under load; heap and goroutines each minute`,
 		Args: exactArgs(0, ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if kinds != "" {
@@ -42,7 +51,18 @@ directory) and exits 1. It uses no server of yours: --server is ignored.`,
 				}
 			}
 			if !quiet {
-				cfg.Log = g.st.stderr
+				cfg.Log, soak.Log = g.st.stderr, g.st.stderr
+			}
+			if soak.Duration > 0 {
+				rep, err := chaos.Soak(cmd.Context(), soak)
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(g.st.stdout, rep)
+				if !rep.OK() {
+					return errors.New("the soak was not flat")
+				}
+				return nil
 			}
 			rep, err := chaos.Run(cmd.Context(), cfg)
 			if err != nil {
@@ -62,6 +82,10 @@ directory) and exits 1. It uses no server of yours: --server is ignored.`,
 	f.StringVar(&kinds, "kinds", "", "comma-separated fault kinds to draw from (default all: "+kindList()+")")
 	f.StringVar(&cfg.OutDir, "out", "", "directory for history.jsonl and timeline.html (default: a new temporary directory)")
 	f.BoolVar(&cfg.KeepHistory, "keep-history", false, "write the history and timeline even when the run passes")
+	f.IntVar(&cfg.KVClients, "kv-clients", chaos.DefaultKVClients, "concurrent KV clients (get, put, create, compare-and-set update); -1 for none")
+	f.DurationVar(&soak.Duration, "soak", 0, "run the soak for this long instead of the campaign (the issue's soak: 30m)")
+	f.DurationVar(&soak.ReconnectEvery, "reconnect-every", 3*time.Second, "soak: how often every connection is forced to reconnect")
+	f.DurationVar(&soak.SampleEvery, "sample-every", time.Minute, "soak: how often heap and goroutines are sampled")
 	f.BoolVar(&quiet, "quiet", false, "print only the report, not each fault as it happens")
 	return cmd
 }
