@@ -54,7 +54,7 @@ func (r *rig) kvClient(w int, seed int64, pause time.Duration, stop <-chan struc
 		return fmt.Errorf("chaos: kv client %d: %w", w, err)
 	}
 	defer nc.Close()
-	j, err := js.New(nc, js.WithTimeout(ackWait))
+	j, err := js.New(nc, js.WithTimeout(ackWait), js.WithPublishRetry(noLeaderRetries, noLeaderWait))
 	if err != nil {
 		return err
 	}

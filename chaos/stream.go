@@ -21,6 +21,15 @@ const publishTimeout = 20 * time.Second
 // the same MsgID.
 const ackWait = 2 * time.Second
 
+// A stream has no leader for a few seconds after its leader is killed or cut off, and
+// its subject has no responders meanwhile: the clients retry that for up to 15 s (the
+// default, 2 retries 250 ms apart, suits an interactive caller, not a writer that
+// must not give up on a failover).
+const (
+	noLeaderRetries = 60
+	noLeaderWait    = 250 * time.Millisecond
+)
+
 // publisher publishes "p<w>-<k>" with MsgID "p<w>-<k>" for k = 0, 1, ... until stop,
 // recording each publish.
 func (r *rig) publisher(w int, pause time.Duration, stop <-chan struct{}) error {
@@ -31,7 +40,7 @@ func (r *rig) publisher(w int, pause time.Duration, stop <-chan struct{}) error 
 		return fmt.Errorf("chaos: publisher %d: %w", w, err)
 	}
 	defer nc.Close()
-	j, err := js.New(nc, js.WithTimeout(ackWait))
+	j, err := js.New(nc, js.WithTimeout(ackWait), js.WithPublishRetry(noLeaderRetries, noLeaderWait))
 	if err != nil {
 		return err
 	}
