@@ -192,6 +192,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			return nil, err
 		}
 		rep.Problems = append(rep.Problems, problems...)
+		rep.History = rec.history() // with the final reads
 	}
 	if !rep.OK() || cfg.KeepHistory {
 		if err := rep.write(cfg); err != nil {

@@ -37,6 +37,10 @@ type Op struct {
 	End     int64   `json:"end"`               // completed, ns since the run began
 	Detail  string  `json:"detail,omitempty"`  // fault: what was done, in words
 	Missing bool    `json:"missing,omitempty"` // set by the checker on an offending op
+	// Conflict: a KV update or create refused because another write to the key was
+	// in flight at the leader (err_code 10164, "wrong last sequence" without a
+	// number), which says nothing about the revision.
+	Conflict bool `json:"conflict,omitempty"`
 }
 
 // IsFault reports whether op is the nemesis's.

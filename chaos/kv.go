@@ -22,6 +22,13 @@ const (
 
 func kvKey(i int) string { return fmt.Sprintf("k%d", i) }
 
+// errCodeInFlightConflict is nats-server's refusal of a write that expects a last
+// sequence for a subject while another write to that subject is still being stored
+// ("wrong last sequence", no number): it says nothing about the revision, and the
+// write in flight may never be stored (its leader may lose its quorum). See
+// docs/reliability.md.
+const errCodeInFlightConflict = 10164
+
 // kvOpTimeout bounds one KV operation.
 const kvOpTimeout = 10 * time.Second
 
@@ -124,6 +131,8 @@ func (r *rig) kvClient(w int, seed int64, pause time.Duration, stop <-chan struc
 			}
 		case errors.Is(err, kv.ErrKeyExists), errors.Is(err, kv.ErrWrongRevision):
 			op.Outcome, op.Err = Fail, err.Error()
+			var apiErr *js.APIError
+			op.Conflict = errors.As(err, &apiErr) && apiErr.ErrCode == errCodeInFlightConflict
 		default:
 			op.Outcome, op.Err = classify(err)
 		}
@@ -134,6 +143,9 @@ func (r *rig) kvClient(w int, seed int64, pause time.Duration, stop <-chan struc
 // KVResult is what the KV checker found.
 type KVResult struct {
 	Ops, Acked, Failed, Unknown int
+	// Conflicts counts the refusals because another write to the key was in flight
+	// (10164); the model lets them refuse whatever the revision.
+	Conflicts int
 	// Verdict is porcupine's: Ok (linearizable), Illegal, or Unknown (the check timed
 	// out, which is no evidence either way).
 	Verdict string
@@ -141,13 +153,20 @@ type KVResult struct {
 	MissingWrites int
 	// Final maps each key to its final value and revision.
 	Final map[string]string
+	// FirstIllegal is the operation that ends the shortest non-linearizable prefix
+	// of a key's history.
+	FirstIllegal string
 	// VisualizationFile is porcupine's HTML of a non-linearizable history.
 	VisualizationFile string
 }
 
 func (k *KVResult) String() string {
-	return fmt.Sprintf("kv: %d operations: %d ok, %d refused, %d unknown; linearizable: %s; confirmed writes missing from the final state: %d\n",
-		k.Ops, k.Acked, k.Failed, k.Unknown, k.Verdict, k.MissingWrites)
+	s := fmt.Sprintf("kv: %d operations: %d ok, %d refused (%d for a write in flight, 10164), %d unknown; linearizable: %s; confirmed writes missing from the final state: %d\n",
+		k.Ops, k.Acked, k.Failed, k.Conflicts, k.Unknown, k.Verdict, k.MissingWrites)
+	if k.FirstIllegal != "" {
+		s += "kv: the shortest non-linearizable prefix ends with " + k.FirstIllegal + "\n"
+	}
+	return s
 }
 
 func isKVWrite(f string) bool { return f == "put" || f == "create" || f == "update" }
@@ -177,6 +196,7 @@ func (r *rig) checkKV(ctx context.Context, h []Op, timeout time.Duration) (*KVRe
 			return nil, nil, nil, fmt.Errorf("chaos: final read of %s: %w", key, err)
 		}
 		final[key] = op
+		r.rec.add(op) // in the history, so CheckKVHistory sees what Run saw
 	}
 	var ops []Op
 	for _, op := range h {
@@ -189,6 +209,9 @@ func (r *rig) checkKV(ctx context.Context, h []Op, timeout time.Duration) (*KVRe
 			res.Acked++
 		case Fail:
 			res.Failed++
+			if op.Conflict {
+				res.Conflicts++
+			}
 		case Unknown:
 			res.Unknown++
 		}
@@ -204,6 +227,9 @@ func (r *rig) checkKV(ctx context.Context, h []Op, timeout time.Duration) (*KVRe
 	l := checkLinearizable(ops, timeout)
 	res.Verdict = string(l.result)
 	if l.result == "Illegal" {
+		if bad, ok := firstIllegal(ops, timeout); ok {
+			res.FirstIllegal = opString(bad)
+		}
 		problems = append(problems, "kv: the history is not linearizable as a compare-and-set register per key (see the visualization)")
 	}
 	return res, problems, l, nil

@@ -3,6 +3,8 @@ package chaos
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -21,8 +23,9 @@ type kvState struct {
 }
 
 type kvIn struct {
-	f, val string
-	expect uint64
+	f, val   string
+	expect   uint64
+	conflict bool // refused for a write in flight: no information on the revision
 }
 
 type kvOut struct {
@@ -86,7 +89,7 @@ func kvStep(state, input, output any) []any {
 			}
 			return []any{written}
 		case Fail:
-			if s.exists && s.rev != 0 && s.rev == in.expect {
+			if !in.conflict && s.exists && s.rev != 0 && s.rev == in.expect {
 				return nil // the revision matched, yet the update was refused
 			}
 			return []any{s}
@@ -174,7 +177,7 @@ func checkLinearizable(h []Op, timeout time.Duration) *lin {
 		}
 		ops = append(ops, porcupine.Operation{
 			ClientId: id, Call: op.Start, Return: ret, Metadata: op.Key,
-			Input:  kvIn{f: op.F, val: op.Value, expect: op.Expect},
+			Input:  kvIn{f: op.F, val: op.Value, expect: op.Expect, conflict: op.Conflict},
 			Output: kvOut{outcome: op.Outcome, val: op.Value, rev: op.Seq},
 		})
 	}
@@ -185,4 +188,51 @@ func checkLinearizable(h []Op, timeout time.Duration) *lin {
 // visualize writes porcupine's HTML rendering of the check.
 func (l *lin) visualize(path string) error {
 	return porcupine.VisualizePath(kvModel.ToModel(), l.info, path)
+}
+
+// firstIllegal finds, for the key whose history is not linearizable, the operation
+// that ends its shortest non-linearizable prefix (by invocation), by bisection.
+func firstIllegal(h []Op, timeout time.Duration) (Op, bool) {
+	byKey := map[string][]Op{}
+	for _, op := range h {
+		byKey[op.Key] = append(byKey[op.Key], op)
+	}
+	for _, ops := range byKey {
+		sort.SliceStable(ops, func(i, j int) bool { return ops[i].Start < ops[j].Start })
+		if checkLinearizable(ops, timeout).result != porcupine.Illegal {
+			continue
+		}
+		lo, hi := 1, len(ops)
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if checkLinearizable(ops[:mid], timeout).result == porcupine.Illegal {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		return ops[lo-1], true
+	}
+	return Op{}, false
+}
+
+// CheckKVHistory checks the KV operations of a history written by a campaign (its
+// "kv-" processes and the checker's final reads) for linearizability, as Run does,
+// and returns porcupine's verdict (Ok, Illegal, Unknown) with, when Illegal, the
+// operation that ends the shortest non-linearizable prefix.
+func CheckKVHistory(h []Op, timeout time.Duration) (string, *Op) {
+	var ops []Op
+	for _, op := range h {
+		if strings.HasPrefix(op.Process, "kv-") || (op.Process == "checker" && op.F == "get") {
+			ops = append(ops, op)
+		}
+	}
+	l := checkLinearizable(ops, timeout)
+	if l.result != porcupine.Illegal {
+		return string(l.result), nil
+	}
+	if bad, ok := firstIllegal(ops, timeout); ok {
+		return string(l.result), &bad
+	}
+	return string(l.result), nil
 }

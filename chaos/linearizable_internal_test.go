@@ -12,6 +12,8 @@ func kvOp(p, f, key, val string, expect, rev uint64, out Outcome, start, end int
 	return Op{Process: p, F: f, Key: key, Value: val, Expect: expect, Seq: rev, Outcome: out, Start: start, End: end}
 }
 
+func conflict(op Op) Op { op.Conflict = true; return op }
+
 func TestKVModelAcceptsALinearizableHistory(t *testing.T) {
 	h := []Op{
 		kvOp("kv-1", "create", "k", "a", 0, 1, OK, 0, 10),
@@ -76,4 +78,24 @@ func TestScheduleIsReplayedBySeed(t *testing.T) {
 	}
 	assert.Len(t, kinds, len(AllKinds), "ten minutes draw every kind")
 	assert.Empty(t, Schedule(1, time.Second, DefaultPacing, 3, AllKinds), "no room for a fault")
+}
+
+func TestCheckKVHistoryNamesTheFirstIllegalOperation(t *testing.T) {
+	h := []Op{
+		{Process: "nemesis", F: "kill", Node: "n1", Outcome: OK, Start: 0, End: 100},
+		kvOp("kv-1", "put", "k", "a", 0, 1, OK, 0, 10),
+		kvOp("kv-1", "put", "k", "b", 0, 2, OK, 20, 30),
+		kvOp("kv-2", "get", "k", "b", 0, 2, OK, 40, 50),
+		kvOp("kv-2", "get", "k", "a", 0, 1, OK, 60, 70), // stale
+		kvOp("kv-2", "get", "k", "b", 0, 2, OK, 80, 90),
+		{Process: "pub-1", F: "publish", Key: "k", Value: "x", Outcome: OK, Start: 0, End: 1},
+	}
+	verdict, bad := CheckKVHistory(h, 10*time.Second)
+	assert.Equal(t, "Illegal", verdict)
+	if assert.NotNil(t, bad) {
+		assert.Equal(t, h[4], *bad)
+	}
+	verdict, bad = CheckKVHistory(h[:4], 10*time.Second)
+	assert.Equal(t, "Ok", verdict)
+	assert.Nil(t, bad)
 }

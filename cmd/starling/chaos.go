@@ -17,6 +17,7 @@ func newChaosCommand(g *globals) *cobra.Command {
 		soak  chaos.SoakConfig
 		kinds string
 		quiet bool
+		check string
 	)
 	cmd := &cobra.Command{
 		Use:   "chaos",
@@ -53,6 +54,21 @@ or the goroutines do not come back to their count before the clients.`,
 			if !quiet {
 				cfg.Log, soak.Log = g.st.stderr, g.st.stderr
 			}
+			if check != "" {
+				h, err := chaos.ReadHistory(check)
+				if err != nil {
+					return err
+				}
+				verdict, bad := chaos.CheckKVHistory(h, cfg.LinearizabilityTimeout)
+				fmt.Fprintf(g.st.stdout, "kv linearizable: %s\n", verdict)
+				if bad != nil {
+					fmt.Fprintf(g.st.stdout, "the shortest non-linearizable prefix ends with: %+v\n", *bad)
+				}
+				if verdict == "Illegal" {
+					return errors.New("the KV history is not linearizable")
+				}
+				return nil
+			}
 			if soak.Duration > 0 {
 				rep, err := chaos.Soak(cmd.Context(), soak)
 				if err != nil {
@@ -86,6 +102,8 @@ or the goroutines do not come back to their count before the clients.`,
 	f.DurationVar(&soak.Duration, "soak", 0, "run the soak for this long instead of the campaign (the issue's soak: 30m)")
 	f.DurationVar(&soak.ReconnectEvery, "reconnect-every", 3*time.Second, "soak: how often every connection is forced to reconnect")
 	f.DurationVar(&soak.SampleEvery, "sample-every", time.Minute, "soak: how often heap and goroutines are sampled")
+	f.StringVar(&check, "check", "", "check the KV operations of a saved history.jsonl for linearizability, run nothing")
+	f.DurationVar(&cfg.LinearizabilityTimeout, "linearizability-timeout", chaos.DefaultLinearizabilityTimeout, "bound on the KV linearizability check (past it the verdict is Unknown)")
 	f.BoolVar(&quiet, "quiet", false, "print only the report, not each fault as it happens")
 	return cmd
 }
