@@ -62,7 +62,7 @@ func (r *SoakReport) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "soak: %d published, %d received, %d js acked (%d unknown), %d forced reconnects\n",
 		r.Published, r.Received, r.JSAcked, r.JSUnknown, r.Reconnects)
-	b.WriteString("soak: minute-by-minute samples (time, live heap, goroutines):\n")
+	b.WriteString("soak: samples (time, live heap after a GC, goroutines):\n")
 	for _, s := range r.Samples {
 		fmt.Fprintf(&b, "  %8v  %7.2f MiB  %4d\n", s.At.Round(time.Second), float64(s.HeapAlloc)/(1<<20), s.Goroutines)
 	}
