@@ -121,7 +121,9 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	rd := newReader()
 	healed, giveUp, consumerDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() { consumerDone <- r.consume(rd, healed, giveUp, r.consumerDrained) }()
+	var consumerWG sync.WaitGroup
+	consumerWG.Go(func() { consumerDone <- r.consume(rd, healed, giveUp, r.consumerDrained) })
+	defer consumerWG.Wait() // before the cluster stops (e.close runs after)
 	defer close(giveUp)
 	nemesisDone := make(chan struct{})
 	go func() {
