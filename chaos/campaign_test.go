@@ -13,8 +13,11 @@ import (
 	"github.com/starling-nats/starling/chaos"
 )
 
-// shortSeed is the seed of the campaign CI runs; STARLING_CHAOS_SEED replays another.
-const shortSeed = 20261130
+// shortSeed is the seed of the campaign CI runs, chosen because its first minute draws
+// every kind of fault (13 faults: three route faults, three freezes, a kill, two
+// client cuts, a client blackhole, two stepdowns, a route delay); STARLING_CHAOS_SEED
+// replays another.
+const shortSeed = 3
 
 // TestCampaignShort is the short seeded campaign: a minute of publishes through every
 // kind of fault, then nothing acknowledged may be missing or stored twice.
