@@ -17,6 +17,7 @@ type Cluster struct {
 	t       testing.TB
 	name    string
 	servers []*Server
+	routes  [][]*Proxy // routes[i][j]: node i's route connections to node j (WithRouteProxies)
 }
 
 // RunCluster starts n servers configured by opts and routed to each other (a full
@@ -89,6 +90,10 @@ func (c *Cluster) start(dir string, n int, base *config, shared *layout, attempt
 		return err
 	}
 	c.servers = c.servers[:0]
+	c.closeRouteProxies()
+	if base.routeProxies {
+		c.newRouteProxies(routePorts)
+	}
 	for i := range n {
 		cfg := base.clone()
 		cfg.name = base.name + "-" + strconv.Itoa(i+1)
@@ -98,8 +103,11 @@ func (c *Cluster) start(dir string, n int, base *config, shared *layout, attempt
 		cfg.cluster = &clusterSettings{name: base.name, port: routePorts[i]}
 		for j, p := range routePorts {
 			if j != i {
-				cfg.cluster.routes = append(cfg.cluster.routes, p)
+				cfg.cluster.routes = append(cfg.cluster.routes, c.routePort(i, j, p))
 			}
+		}
+		if base.routeProxies {
+			cfg.cluster.advertise = unreachableRoute
 		}
 		nodeDir := filepath.Join(dir, fmt.Sprintf("try%d-%s", attempt, cfg.name))
 		if err := os.MkdirAll(nodeDir, 0o755); err != nil {

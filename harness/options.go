@@ -54,6 +54,7 @@ type config struct {
 	readyTimeout time.Duration
 	storeDir     string
 	cluster      *clusterSettings // set by RunCluster only
+	routeProxies bool             // RunCluster: routes through proxies (WithRouteProxies)
 }
 
 type tlsSettings struct {
@@ -69,9 +70,10 @@ type wsSettings struct {
 }
 
 type clusterSettings struct {
-	name   string
-	port   int
-	routes []int
+	name      string
+	port      int
+	routes    []int
+	advertise string // route address gossiped to peers; "" for the listen address
 }
 
 func newConfig(opts []Option) *config {

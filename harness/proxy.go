@@ -17,19 +17,21 @@ type Proxy struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	mode    proxyMode
+	mode    ProxyMode
 	delay   time.Duration
 	changed chan struct{} // closed and replaced whenever mode or delay change
 	links   map[*link]struct{}
 	closed  bool
 }
 
-type proxyMode int
+// ProxyMode is what a Proxy does with its links, as Mode reports it.
+type ProxyMode int
 
+// The modes of a Proxy.
 const (
-	proxyForward proxyMode = iota
-	proxyCut
-	proxyBlackhole
+	ProxyForwarding ProxyMode = iota // forwarding (after NewProxy or Heal); Delay may hold bytes
+	ProxyCut                         // resetting every link (Cut)
+	ProxyBlackholed                  // holding every byte (Blackhole)
 )
 
 // proxyChunk bounds one read; proxyQueue bounds how many chunks a direction holds
@@ -77,7 +79,7 @@ func (p *Proxy) Cut() {
 	p.mu.Lock()
 	links := p.links
 	p.links = map[*link]struct{}{}
-	p.setLocked(proxyCut, p.delay)
+	p.setLocked(ProxyCut, p.delay)
 	p.mu.Unlock()
 	for l := range links {
 		l.close(true)
@@ -90,7 +92,7 @@ func (p *Proxy) Cut() {
 // what was held.
 func (p *Proxy) Blackhole() {
 	p.mu.Lock()
-	p.setLocked(proxyBlackhole, p.delay)
+	p.setLocked(ProxyBlackholed, p.delay)
 	p.mu.Unlock()
 }
 
@@ -105,7 +107,7 @@ func (p *Proxy) Delay(d time.Duration) {
 // Heal undoes Cut, Blackhole and Delay: the proxy forwards again, at once.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
-	p.setLocked(proxyForward, 0)
+	p.setLocked(ProxyForwarding, 0)
 	p.mu.Unlock()
 }
 
@@ -129,7 +131,7 @@ func (p *Proxy) Close() {
 	p.wg.Wait()
 }
 
-func (p *Proxy) setLocked(m proxyMode, d time.Duration) {
+func (p *Proxy) setLocked(m ProxyMode, d time.Duration) {
 	if p.closed {
 		return
 	}
@@ -139,7 +141,7 @@ func (p *Proxy) setLocked(m proxyMode, d time.Duration) {
 }
 
 // gate returns the proxy's state and a channel closed on its next change.
-func (p *Proxy) gate() (proxyMode, time.Duration, <-chan struct{}, bool) {
+func (p *Proxy) gate() (ProxyMode, time.Duration, <-chan struct{}, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.mode, p.delay, p.changed, p.closed
@@ -154,7 +156,7 @@ func (p *Proxy) accept() {
 		}
 		l := &link{client: c, done: make(chan struct{})}
 		p.mu.Lock()
-		if p.closed || p.mode == proxyCut {
+		if p.closed || p.mode == ProxyCut {
 			p.mu.Unlock()
 			l.close(true)
 			continue
@@ -172,11 +174,11 @@ func (p *Proxy) serve(l *link) {
 	defer p.forget(l)
 	for {
 		mode, _, changed, closed := p.gate()
-		if closed || mode == proxyCut {
+		if closed || mode == ProxyCut {
 			l.close(true)
 			return
 		}
-		if mode == proxyForward {
+		if mode == ProxyForwarding {
 			break
 		}
 		select { // blackholed: hold the connection, unanswered
@@ -251,12 +253,12 @@ func (p *Proxy) pump(l *link, src, dst net.Conn) {
 func (p *Proxy) wait(l *link, at time.Time) bool {
 	for {
 		mode, delay, changed, closed := p.gate()
-		if closed || mode == proxyCut {
+		if closed || mode == ProxyCut {
 			return false
 		}
 		var t *time.Timer
 		var timer <-chan time.Time
-		if mode == proxyForward {
+		if mode == ProxyForwarding {
 			d := time.Until(at.Add(delay))
 			if d <= 0 {
 				return true
@@ -317,4 +319,11 @@ func (l *link) close(reset bool) {
 		}
 		c.Close()
 	}
+}
+
+// Mode returns what the proxy does now.
+func (p *Proxy) Mode() ProxyMode {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mode
 }

@@ -84,6 +84,9 @@ func render(c *config, l *layout) string {
 		b.WriteString("cluster {\n")
 		fmt.Fprintf(&b, "  name: %s\n", quote(c.cluster.name))
 		fmt.Fprintf(&b, "  listen: %s\n", quote(hostPort(l.clusterPort)))
+		if c.cluster.advertise != "" {
+			fmt.Fprintf(&b, "  advertise: %s\n", quote(c.cluster.advertise))
+		}
 		b.WriteString("  routes: [\n")
 		for _, p := range c.cluster.routes {
 			fmt.Fprintf(&b, "    %s\n", quote("nats-route://"+hostPort(p)))

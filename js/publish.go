@@ -21,6 +21,9 @@ func (js *JetStream) Publish(ctx context.Context, subject string, data []byte, o
 // Outcomes, each distinct:
 //   - a *PubAck: the message is stored (Duplicate: it was already);
 //   - an *APIError: the stream refused it (an expectation failed, ...);
+//     never 409 "duplicate message id is in process" (10158) for a
+//     message with a MsgID: that is an earlier attempt still being stored,
+//     so the message is republished until its ack arrives;
 //   - ErrNoStreamResponse: no stream listens on the subject, after the
 //     503 retries of WithPublishRetry;
 //   - ErrAckTimeout: no ack and no way to find out. A message with a
@@ -75,6 +78,18 @@ func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOpt
 				return nil, fmt.Errorf("%w: pub ack of %d bytes", ErrResponseTooLarge, len(reply.Data))
 			}
 			if err := p.parse(reply.Data, ack); err != nil {
+				// 10158: an earlier attempt with this MsgID is still being stored
+				// (a republish after an ambiguous timeout overtook it). Not a
+				// refusal: republish until the duplicate window answers with the
+				// stored copy's ack.
+				var apiErr *APIError
+				if idempotent && errors.As(err, &apiErr) && apiErr.ErrCode == errCodeDuplicateInProcess &&
+					(hasDeadline || attempt <= DefaultMaxRepublish) {
+					if err := sleepCtx(ctx, js.opts.retryWait); err != nil {
+						return nil, fmt.Errorf("%w: %s: %w", ErrAckTimeout, m.Subject, err)
+					}
+					continue
+				}
 				return nil, err
 			}
 			if p.stream != js.lastStream.Load() {
@@ -101,6 +116,10 @@ func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOpt
 		}
 	}
 }
+
+// errCodeDuplicateInProcess is the err_code of "duplicate message id is in
+// process" (409): a message with this MsgID is being stored right now.
+const errCodeDuplicateInProcess = 10158
 
 // DefaultMaxRepublish bounds the republishes of a message with a MsgID
 // when the caller's context has no deadline.

@@ -10,6 +10,7 @@
 //	starling stream add|ls|info|edit|get|purge|rm   manage JetStream streams
 //	starling js pub SUBJECT [BODY]        publish to a stream, print its acknowledgement
 //	starling kv add|put|get|create|update|del|purge|watch|ls|history|status|rm   Key-Value buckets
+//	starling chaos [--seed N]             the fault campaign (3-node cluster, nemesis, checker)
 //	starling version, starling completion bash|zsh|fish
 //
 // # Connection flags and environment

@@ -4,6 +4,7 @@ go 1.26.0
 
 replace (
 	github.com/starling-nats/starling => ../..
+	github.com/starling-nats/starling/chaos => ../../chaos
 	github.com/starling-nats/starling/codec => ../../codec
 	github.com/starling-nats/starling/harness => ../../harness
 )
@@ -12,12 +13,14 @@ require (
 	github.com/nats-io/nuid v1.0.1
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/starling-nats/starling v0.0.0
+	github.com/starling-nats/starling/chaos v0.0.0
 	github.com/starling-nats/starling/harness v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )
 
 require (
+	github.com/anishathalye/porcupine v1.3.1 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect

@@ -53,6 +53,7 @@ are the nats CLI's.`,
 		newConsumerCommand(g),
 		newJSCommand(g),
 		newObjCommand(g),
+		newChaosCommand(g),
 		newVersionCommand(g),
 	)
 	markRun(root, g)

@@ -1,0 +1,33 @@
+module github.com/starling-nats/starling/chaos
+
+go 1.26.0
+
+replace (
+	github.com/starling-nats/starling => ../
+	github.com/starling-nats/starling/codec => ../codec
+	github.com/starling-nats/starling/harness => ../harness
+)
+
+require (
+	github.com/anishathalye/porcupine v1.3.1
+	github.com/starling-nats/starling v0.0.0
+	github.com/starling-nats/starling/harness v0.0.0
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/minio/highwayhash v1.0.4 // indirect
+	github.com/nats-io/jwt/v2 v2.8.2 // indirect
+	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
+	github.com/nats-io/nkeys v0.4.17 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/starling-nats/starling/codec v0.0.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
