@@ -22,13 +22,6 @@ const (
 
 func kvKey(i int) string { return fmt.Sprintf("k%d", i) }
 
-// errCodeInFlightConflict is nats-server's refusal of a write that expects a last
-// sequence for a subject while another write to that subject is still being stored
-// ("wrong last sequence", no number): it says nothing about the revision, and the
-// write in flight may never be stored (its leader may lose its quorum). See
-// docs/reliability.md.
-const errCodeInFlightConflict = 10164
-
 // kvOpTimeout bounds one KV operation.
 const kvOpTimeout = 10 * time.Second
 
@@ -131,8 +124,10 @@ func (r *rig) kvClient(w int, seed int64, pause time.Duration, stop <-chan struc
 			}
 		case errors.Is(err, kv.ErrKeyExists), errors.Is(err, kv.ErrWrongRevision):
 			op.Outcome, op.Err = Fail, err.Error()
-			var apiErr *js.APIError
-			op.Conflict = errors.As(err, &apiErr) && apiErr.ErrCode == errCodeInFlightConflict
+			// kv.ErrWriteInFlight (err_code 10164) says nothing about the revision, and
+			// the write in flight may never be stored (its leader may lose its
+			// quorum). See docs/reliability.md.
+			op.Conflict = errors.Is(err, kv.ErrWriteInFlight)
 		default:
 			op.Outcome, op.Err = classify(err)
 		}

@@ -99,3 +99,15 @@ func TestCheckKVHistoryNamesTheFirstIllegalOperation(t *testing.T) {
 	assert.Equal(t, "Ok", verdict)
 	assert.Nil(t, bad)
 }
+
+// A refusal with err_code 10164 (another write to the key in flight at the leader) says
+// nothing about the revision: the model lets it refuse even an update whose revision was
+// current, while the same refusal without the flag stays illegal (the case above).
+func TestKVModelAcceptsAnInFlightConflictRefusal(t *testing.T) {
+	h := []Op{
+		kvOp("kv-1", "put", "k", "a", 0, 1, OK, 0, 10),
+		conflict(kvOp("kv-2", "update", "k", "c", 1, 0, Fail, 20, 30)),
+		kvOp("kv-1", "get", "k", "a", 0, 1, OK, 40, 50),
+	}
+	assert.Equal(t, porcupine.Ok, checkLinearizable(h, 10*time.Second).result)
+}

@@ -27,9 +27,16 @@ var (
 	// ErrKeyExists: Create found a live value for the key.
 	ErrKeyExists = errors.New("kv: key exists")
 	// ErrWrongRevision: an Update, Delete or Purge expected a revision the
-	// key does not have. The server's *js.APIError (err_code 10071 or
-	// 10164) is in the chain.
+	// key does not have, or (ErrWriteInFlight) was refused before the server
+	// could tell. The server's *js.APIError (err_code 10071 or 10164) is in
+	// the chain.
 	ErrWrongRevision = errors.New("kv: wrong last revision")
+	// ErrWriteInFlight: the server refused a compare-and-set because another
+	// write to the key was still being stored (err_code 10164). The expected
+	// revision may still be current: if that write never commits, it is.
+	// Read the key again and retry. Also matches ErrWrongRevision, as the
+	// server's refusal always did.
+	ErrWriteInFlight = errors.New("kv: another write to the key is in flight")
 	// ErrBucketNotFound: no bucket (stream KV_<name>) by that name. The
 	// server's *js.APIError is in the chain when it said so.
 	ErrBucketNotFound = errors.New("kv: bucket not found")
@@ -74,11 +81,19 @@ func (e *DeletedError) Is(target error) bool {
 // wrongRevision maps the server's CAS refusal to ErrWrongRevision,
 // keeping the *js.APIError in the chain.
 func wrongRevision(err error) error {
-	if errors.Is(err, js.ErrWrongLastSequence) {
-		return &joined{ErrWrongRevision, err}
+	if !errors.Is(err, js.ErrWrongLastSequence) {
+		return err
 	}
-	return err
+	var apiErr *js.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrCode == errCodeWriteInFlight {
+		return &joined{ErrWriteInFlight, &joined{ErrWrongRevision, err}}
+	}
+	return &joined{ErrWrongRevision, err}
 }
+
+// errCodeWriteInFlight is nats-server's refusal of a write that expects a last
+// subject sequence while another write to that subject is being proposed.
+const errCodeWriteInFlight = 10164
 
 // bucketNotFound maps a missing stream to ErrBucketNotFound.
 func bucketNotFound(err error) error {

@@ -53,6 +53,7 @@ func TestKVUpdateRefusedWhileAWriteIsInFlight(t *testing.T) {
 
 	_, err = b.Update(ctx, "k", []byte("v2"), rev)
 	require.ErrorIs(t, err, kv.ErrWrongRevision)
+	require.ErrorIs(t, err, kv.ErrWriteInFlight, "told apart from a stale revision")
 	var apiErr *js.APIError
 	require.True(t, errors.As(err, &apiErr), "the server's error stays in the chain: %v", err)
 	assert.EqualValues(t, 10164, apiErr.ErrCode, "refused for the write in flight, not for the revision")
