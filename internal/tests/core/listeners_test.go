@@ -61,7 +61,7 @@ func TestEventListenersAcrossReconnect(t *testing.T) {
 	assert.Equal(t, life, blocked.lifeKinds(), "the blocked listener got every event, in order")
 	assert.Equal(t, first.kinds(), blocked.kinds(), "the same events, failed attempts included")
 	assert.Equal(t, append([]core.EventKind{core.EventConnected}, life...), handler.lifeKinds())
-	assert.Equal(t, life[:2], second.kinds(), "nothing after remove")
+	assert.Equal(t, life[:2], second.lifeKinds(), "nothing after remove")
 	for _, l := range []*eventRec{handler, first, second, blocked} {
 		assert.False(t, l.overlap.Load(), "a listener ran concurrently with itself")
 	}
