@@ -11,13 +11,18 @@ import (
 )
 
 // streamWithMessages starts a JetStream server holding stream S on s.>
-// with the bodies one..four on s.a, s.b, s.a, s.c (sequences 1 to 4).
+// with the bodies one..four on s.a, s.b, s.a, s.c (sequences 1 to 4);
+// two has the header X-N: 2.
 func streamWithMessages(t *testing.T) string {
 	t.Helper()
 	url := startServer(t, harness.WithJetStream()).ClientURL()
 	ok(t, "stream", "add", "-s", url, "S", "--subjects", "s.>", "--storage", "memory")
 	for _, m := range [][]string{{"s.a", "one"}, {"s.b", "two"}, {"s.a", "three"}, {"s.c", "four"}} {
-		ok(t, "js", "pub", "-s", url, m[0], m[1])
+		args := []string{"js", "pub", "-s", url, m[0], m[1]}
+		if m[1] == "two" {
+			args = append(args, "-H", "X-N:2")
+		}
+		ok(t, args...)
 	}
 	return url
 }
@@ -31,7 +36,7 @@ func TestSubStreamPrintsInOrder(t *testing.T) {
 	last := -1
 	for i, want := range []string{
 		"[#1] Received JetStream message: stream: S seq 1 / subject: s.a / time: ", "one",
-		"[#2] Received JetStream message: stream: S seq 2 / subject: s.b / time: ", "two",
+		"[#2] Received JetStream message: stream: S seq 2 / subject: s.b / time: ", "X-N: 2\n\ntwo",
 		"[#3] Received JetStream message: stream: S seq 3 / subject: s.a / time: ", "three",
 		"[#4] Received JetStream message: stream: S seq 4 / subject: s.c / time: ", "four",
 	} {
