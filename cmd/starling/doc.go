@@ -4,6 +4,7 @@
 //	starling server                       run a nats-server (127.0.0.1:4222, else a free port)
 //	starling pub SUBJECT [BODY]           publish (BODY from stdin when it is piped in)
 //	starling sub SUBJECT...               print the messages on one or more subjects
+//	starling sub --stream S [SUBJECT...]  read stream S in order (--new, --last, --since 1h, ...)
 //	starling req SUBJECT [BODY]           send a request, print the replies
 //	starling reply SUBJECT [BODY]         answer requests
 //	starling bench                        measure publish, pub→sub, request/reply

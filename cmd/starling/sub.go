@@ -23,25 +23,38 @@ Ctrl-C or --count messages in all. Each message is printed with its
 subject, reply subject, headers and body; --raw prints only the bodies, one
 per line.
 
+With --stream, reads a JetStream stream instead, in order, through an
+ordered consumer (no acks): every message of the stream, or those on the
+SUBJECTs given, each titled with its stream sequence and time. Where to
+start: --all (the default), --new, --last, --last-per-subject,
+--start-sequence N or --since DURATION.
+
 Examples:
   starling sub 'orders.>'
   starling sub --queue workers jobs.a jobs.b
-  starling sub --count 1 --raw greet`
+  starling sub --count 1 --raw greet
+  starling sub --stream ORDERS --since 1h orders.new`
 
 func newSubCommand(g *globals) *cobra.Command {
 	var (
-		queue string
-		count int
-		raw   bool
+		queue  string
+		count  int
+		raw    bool
+		stream streamSubFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "sub SUBJECT...",
-		Short: "print the messages on one or more subjects",
+		Use:   "sub [--stream STREAM] SUBJECT...",
+		Short: "print the messages on one or more subjects, or of a stream",
 		Long:  subLong,
-		Args:  minArgs(1, "at least one SUBJECT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 0 {
 				return usageErrorf(cmd, "--count must not be negative")
+			}
+			if err := stream.check(cmd, queue); err != nil {
+				return err
+			}
+			if len(args) == 0 && !cmd.Flags().Changed("stream") {
+				return usageErrorf(cmd, "want at least one SUBJECT, got 0 arguments")
 			}
 			for _, s := range args {
 				if !codec.ValidSubscribeSubject(s) {
@@ -55,7 +68,11 @@ func newSubCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = subscribe(cmd.Context(), g.st, l, args, queue, count, raw)
+			if cmd.Flags().Changed("stream") {
+				err = subscribeStream(cmd.Context(), g, l, &stream, args, count, raw)
+			} else {
+				err = subscribe(cmd.Context(), g.st, l, args, queue, count, raw)
+			}
 			if cerr := l.close(); err == nil {
 				err = cerr
 			}
@@ -66,6 +83,7 @@ func newSubCommand(g *globals) *cobra.Command {
 	fl.StringVar(&queue, "queue", "", "join this queue group: each message goes to one member")
 	fl.IntVar(&count, "count", 0, "exit after N messages in all (0: until Ctrl-C)")
 	fl.BoolVar(&raw, "raw", false, "print only message bodies, one per line")
+	stream.register(cmd)
 	return cmd
 }
 
