@@ -235,7 +235,10 @@ func TestAuthJWT(t *testing.T) {
 // the events and the final error for the old token.
 func TestAuthSecretsNotInEvents(t *testing.T) {
 	t.Parallel()
-	s := harness.RunServer(t, harness.WithToken("tok-old-s3cr3t"))
+	// A process: nats-server races with itself (createClientEx against
+	// sendAuthErrorEvent) when an auth reload drops clients, and in-process the race
+	// detector reports that race against this test.
+	s := harness.RunServer(t, harness.WithToken("tok-old-s3cr3t"), harness.WithProcess())
 	events := newEventRec(t)
 	nc := connect(t, s.ClientURL(), core.WithToken("tok-old-s3cr3t"), events.option(),
 		core.WithReconnectWait(10*time.Millisecond, 50*time.Millisecond))

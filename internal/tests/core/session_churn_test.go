@@ -75,7 +75,10 @@ func TestSessionForcedReconnectChurn(t *testing.T) {
 // failures, stops trying that server after a bounded number of tries, and
 // never spins.
 func TestSessionAuthRevokedBetweenReconnects(t *testing.T) {
-	s := harness.RunServer(t, harness.WithOperator())
+	// A process: an auth reload that drops clients races inside nats-server
+	// (createClientEx against sendAuthErrorEvent), which the race detector would
+	// report against this test in-process.
+	s := harness.RunServer(t, harness.WithOperator(), harness.WithProcess())
 	user, err := s.Operator().NewUser("revoked")
 	require.NoError(t, err)
 	log := newSessionLog()
