@@ -129,9 +129,13 @@ func TestJetStreamConsumerStarlingToNats(t *testing.T) {
 		ci, err := c.Info(ctx)
 		return err == nil && ci.AckFloor.Stream == 299
 	}, testTimeout, 10*time.Millisecond, "Starling does not see nats.go's acks")
+	// The message nats.go Naks is still owed: delivered, never acked (the ack floor
+	// waits below it). Whether it counts as ack-pending at this instant depends on
+	// where its Nak-driven redeliveries are, so that is not what is checked.
 	ci, err := c.Info(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 1, ci.NumAckPending, "the message nats.go Naks is still owed")
+	assert.EqualValues(t, 300, ci.Delivered.Stream, "every message was delivered")
+	assert.EqualValues(t, 299, ci.AckFloor.Stream, "the Nak'd message is still owed")
 }
 
 // nats.go's ordered consumer and Starling's read the same stream the same
