@@ -103,6 +103,7 @@ func TestEndpointError(t *testing.T) {
 	mu.Lock()
 	assert.ErrorIs(t, badErr, svc.ErrBadErrorReply)
 	mu.Unlock()
+	waitCounted(t, srv, 1)
 	for _, e := range srv.Stats().Endpoints {
 		assert.Equal(t, 1, e.NumRequests, e.Name)
 		assert.Equal(t, 1, e.NumErrors, e.Name)
@@ -133,6 +134,7 @@ func TestEndpointStatsCounting(t *testing.T) {
 		_, err := nc.Request(testCtx(t, 5*time.Second), "work", nil)
 		require.NoError(t, err)
 	}
+	waitCounted(t, srv, 4)
 	st := srv.Stats().Endpoints[0]
 	assert.Equal(t, 4, st.NumRequests)
 	assert.Equal(t, 1, st.NumErrors)
@@ -188,6 +190,7 @@ func TestEndpointPanic(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "fine", string(m.Data))
 	}
+	waitCounted(t, srv, 2)
 	for _, e := range srv.Stats().Endpoints {
 		assert.Equal(t, 2, e.NumRequests)
 		assert.Equal(t, 1, e.NumErrors)
@@ -243,4 +246,19 @@ func TestEndpointNoReplySubject(t *testing.T) {
 			t.Fatal("handler not called")
 		}
 	}
+}
+
+// waitCounted waits until every endpoint of srv counted n requests. A reply goes out
+// from inside the handler and the request is counted when the handler returns, so a
+// requester holding its reply can read the stats a moment too early.
+func waitCounted(t *testing.T, srv *svc.Service, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		for _, e := range srv.Stats().Endpoints {
+			if e.NumRequests < n {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Second, time.Millisecond, "the endpoints never counted %d requests", n)
 }

@@ -49,6 +49,7 @@ func TestEndpointPendingLimits(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "done", string(m.Data))
 	}
+	waitCounted(t, srv, 2)
 	st := srv.Stats().Endpoints[0]
 	assert.Equal(t, 2, st.NumRequests)
 	assert.Equal(t, 3, st.NumErrors)
