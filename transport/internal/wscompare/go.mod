@@ -7,6 +7,8 @@ require (
 	github.com/starling-nats/starling v0.0.0
 )
 
+require github.com/google/go-tpm v0.9.8 // indirect
+
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
@@ -15,9 +17,14 @@ require (
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
 	github.com/nats-io/nkeys v0.4.17 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/starling-nats/starling/harness v0.0.0
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
 
 replace github.com/starling-nats/starling => ../../..
+
+replace github.com/starling-nats/starling/harness => ../../../harness
+
+replace github.com/starling-nats/starling/codec => ../../../codec
