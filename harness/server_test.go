@@ -3,7 +3,9 @@ package harness_test
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -241,7 +243,22 @@ func connectRaw(t testing.TB, addr string, fields map[string]any) *rawConn {
 func createStream(t testing.TB, rc *rawConn, name string, replicas int) {
 	t.Helper()
 	cfg := map[string]any{"name": name, "subjects": []string{name + ".>"}, "storage": "file", "num_replicas": replicas}
-	require.NoError(t, rc.jsRequest("$JS.API.STREAM.CREATE."+name, cfg, nil))
+	// A cluster that has just formed can lose the reply to the first API
+	// request (its routes are still replacing duplicate connections), so a
+	// timed-out create is asked again: creating the same config twice is
+	// not an error.
+	saved := rc.reqTimeout
+	defer func() { rc.reqTimeout = saved }()
+	rc.reqTimeout = 5 * time.Second
+	var err error
+	for try := 0; try < 4; try++ {
+		err = rc.jsRequest("$JS.API.STREAM.CREATE."+name, cfg, nil)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			break
+		}
+	}
+	require.NoError(t, err)
 }
 
 func publish(t testing.TB, rc *rawConn, subject, data string) {

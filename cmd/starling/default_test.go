@@ -87,6 +87,9 @@ func TestServerAtTheDefaultPort(t *testing.T) {
 	env := map[string]string{"STARLING_DEFAULT_URL": def}
 	srv := start(t, cmdOpts{env: env}, "server", "--js=false")
 	srv.waitStderr("running")
+	// stdout and stderr are separate pipes, copied by separate goroutines:
+	// the URL line may land after "running" does.
+	srv.waitStdout("\n")
 	assert.Equal(t, def+"\n", srv.out.String())
 
 	sub := subscribe(t, cmdOpts{env: env}, "--count", "1", "found")
@@ -97,6 +100,7 @@ func TestServerAtTheDefaultPort(t *testing.T) {
 
 	second := start(t, cmdOpts{env: env}, "server", "--js=false")
 	second.waitStderr("running")
+	second.waitStdout("\n")
 	assert.Contains(t, second.errOut.String(), "is taken; listening on a free port instead")
 	m := urlLine.FindStringSubmatch(second.out.String())
 	require.NotNil(t, m, second.out.String())
@@ -125,6 +129,7 @@ func TestServerStore(t *testing.T) {
 	dir := t.TempDir()
 	srv := start(t, cmdOpts{}, "server", "--port", "0", "--store", dir)
 	srv.waitStderr("JetStream store in " + dir + ";")
+	srv.waitStdout("\n")
 	require.NotNil(t, urlLine.FindStringSubmatch(srv.out.String()), srv.out.String())
 	assert.Equal(t, 0, srv.stop())
 }
