@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // Cluster is a set of servers routed to each other on loopback, started by RunCluster.
@@ -199,19 +200,78 @@ func (c *Cluster) WaitRoutes(ctx context.Context) error {
 }
 
 // WaitJetStreamReady waits until every running node reports itself healthy with
-// JetStream: a meta leader is elected and each node is current with it, and their
-// streams and consumers are current.
+// JetStream: a meta leader is elected, each node is current with it, the leader
+// counts every other running node online, and their streams and consumers are
+// current.
+//
+// The state must hold for steadyFor: while a cluster forms, routes are
+// replaced (duplicates closed), and the leader may count a node offline
+// for a moment after it first counted it online.
 func (c *Cluster) WaitJetStreamReady(ctx context.Context) error {
+	var since time.Time
 	return poll(ctx, func() error {
-		up := c.running()
-		if len(up) == 0 {
-			return errNotRunning
+		err := c.jetStreamReady(ctx)
+		switch {
+		case err != nil:
+			since = time.Time{}
+			return err
+		case since.IsZero():
+			since = time.Now()
 		}
-		for _, s := range up {
-			if err := s.eng.healthz(ctx); err != nil {
-				return fmt.Errorf("%s: %w", s.lay.name, err)
-			}
+		if time.Since(since) < steadyFor {
+			return errors.New("harness: JetStream ready, waiting to see it stay so")
 		}
 		return nil
 	})
+}
+
+// steadyFor is how long WaitJetStreamReady wants the cluster ready.
+const steadyFor = 250 * time.Millisecond
+
+func (c *Cluster) jetStreamReady(ctx context.Context) error {
+	up := c.running()
+	if len(up) == 0 {
+		return errNotRunning
+	}
+	for _, s := range up {
+		if err := s.eng.healthz(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.lay.name, err)
+		}
+	}
+	return c.metaPeersOnline(ctx, up)
+}
+
+// metaPeersOnline checks that the meta leader counts every other running
+// node as current and online. Each node can be healthy while the leader
+// has not yet heard from one of them; a replicated stream created then is
+// refused ("no suitable peers for placement, peer offline").
+func (c *Cluster) metaPeersOnline(ctx context.Context, up []*Server) error {
+	if len(up) < 2 {
+		return nil
+	}
+	for _, s := range up {
+		v, err := s.eng.meta(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.lay.name, err)
+		}
+		if v.Leader != s.lay.name {
+			continue
+		}
+		for _, o := range up {
+			if o == s {
+				continue
+			}
+			seen := false
+			for _, r := range v.Replicas {
+				if r.Name == o.lay.name {
+					seen = r.Current && !r.Offline
+				}
+			}
+			if !seen {
+				return fmt.Errorf("harness: meta leader %s does not yet count %s as current and online", s.lay.name, o.lay.name)
+			}
+		}
+		return nil
+	}
+	return errors.New("harness: no running node is the meta leader")
 }

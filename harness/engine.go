@@ -24,8 +24,21 @@ type engine interface {
 	healthz(ctx context.Context) error
 	// remotes counts the servers this one has routes to.
 	remotes(ctx context.Context) (int, error)
+	// meta reports this server's view of the JetStream meta group.
+	meta(ctx context.Context) (metaView, error)
 	// log returns the server's log so far.
 	log() string
+}
+
+// metaView is a server's view of the JetStream meta group: the leader's
+// name and, on the leader, what it knows of each other peer.
+type metaView struct {
+	Leader   string `json:"leader"`
+	Replicas []struct {
+		Name    string `json:"name"`
+		Current bool   `json:"current"`
+		Offline bool   `json:"offline"`
+	} `json:"replicas"`
 }
 
 // errNotRunning is returned by an engine asked about a server that is not running.

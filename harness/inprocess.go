@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -157,6 +158,26 @@ func (e *inProcess) remotes(context.Context) (int, error) {
 		return 0, err
 	}
 	return srv.NumRemotes(), nil
+}
+
+func (e *inProcess) meta(context.Context) (metaView, error) {
+	srv, err := e.running()
+	if err != nil {
+		return metaView{}, err
+	}
+	jsz, err := srv.Jsz(nil)
+	if err != nil || jsz.Meta == nil {
+		return metaView{}, err
+	}
+	// Through JSON, as the process engine reads it, so that both fill
+	// metaView alike.
+	b, err := json.Marshal(jsz.Meta)
+	if err != nil {
+		return metaView{}, err
+	}
+	var v metaView
+	err = json.Unmarshal(b, &v)
+	return v, err
 }
 
 func (e *inProcess) log() string { return e.logs.String() }

@@ -282,6 +282,16 @@ func (p *process) healthz(ctx context.Context) error {
 	return err
 }
 
+func (p *process) meta(ctx context.Context) (metaView, error) {
+	var jz struct {
+		Meta *metaView `json:"meta_cluster"`
+	}
+	if _, err := p.get(ctx, "/jsz", &jz); err != nil || jz.Meta == nil {
+		return metaView{}, err
+	}
+	return *jz.Meta, nil
+}
+
 func (p *process) remotes(ctx context.Context) (int, error) {
 	var rz struct {
 		Routes []struct {
