@@ -191,7 +191,7 @@ func parseToken(b []byte) (uint64, bool) {
 // Request publishes data to subject and returns the first reply. It fails
 // with ErrNoResponders when nobody listens, or with ctx's error. A ctx
 // without deadline gets the connection's request timeout
-// (WithRequestTimeout).
+// (WithRequestTimeout). A ctx already ended sends nothing.
 func (c *Conn) Request(ctx context.Context, subject string, data []byte, opts ...RequestOption) (*Msg, error) {
 	return c.request(ctx, subject, nil, data, opts)
 }
@@ -203,6 +203,11 @@ func (c *Conn) RequestMsg(ctx context.Context, m *Msg, opts ...RequestOption) (*
 }
 
 func (c *Conn) request(ctx context.Context, subject string, hdr Header, data []byte, opts []RequestOption) (*Msg, error) {
+	// A request whose caller has given up must not reach a responder: the
+	// caller cannot learn what it did (a JetStream publish stored, say).
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var cfg requestConfig
 	if len(opts) > 0 {
 		cfg = applyRequestOptions(opts)

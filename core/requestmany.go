@@ -57,6 +57,10 @@ func (c *Conn) RequestManyMsg(ctx context.Context, m *Msg, opts ...RequestOption
 func (c *Conn) requestMany(ctx context.Context, subject string, hdr Header, data []byte, opts []RequestOption) iter.Seq2[*Msg, error] {
 	cfg := applyRequestOptions(opts)
 	return func(yield func(*Msg, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err) // sends nothing, as Request
+			return
+		}
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, c.opts.requestTimeout)

@@ -34,7 +34,12 @@ func (js *JetStream) Publish(ctx context.Context, subject string, data []byte, o
 //     are made. The stream deduplicates only within its duplicate window
 //     (2 minutes by default): give ctx a deadline inside it, or a
 //     republish after the window may store a second copy.
+//   - ctx's own error, unwrapped, when ctx had ended before the call:
+//     nothing was sent.
 func (js *JetStream) PublishMsg(ctx context.Context, m *core.Msg, opts ...PubOption) (*PubAck, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var o pubOpts
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {

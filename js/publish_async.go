@@ -89,7 +89,8 @@ func (js *JetStream) publisher() (*asyncPublisher, error) {
 // WithPublishAsyncMaxPending, WithPublishAsyncNoWait); the ack's wait is
 // bounded by WithPublishAsyncTimeout. Unlike Publish, a 503 is not retried
 // and a timeout is not republished: the future reports them
-// (ErrNoStreamResponse, ErrAckTimeout), and the caller decides.
+// (ErrNoStreamResponse, ErrAckTimeout), and the caller decides. A ctx
+// already ended sends nothing and returns its error.
 func (js *JetStream) PublishAsync(ctx context.Context, subject string, data []byte, opts ...PubOption) (*PubAckFuture, error) {
 	return js.publishAsync(ctx, subject, nil, data, opts)
 }
@@ -100,6 +101,9 @@ func (js *JetStream) PublishMsgAsync(ctx context.Context, m *core.Msg, opts ...P
 }
 
 func (js *JetStream) publishAsync(ctx context.Context, subject string, hdr core.Header, data []byte, opts []PubOption) (*PubAckFuture, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing sent
+	}
 	p, err := js.publisher()
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,10 +124,10 @@ func TestRequestTimeoutAndCancel(t *testing.T) {
 
 // TestRequestManyTimeoutsLeaveNothing runs 100 000 requests that all time
 // out (a subscriber takes them and never answers) and then checks the
-// pending table is empty. Most run with a deadline already past, which
-// takes the same path as a timer that fires (register, publish, give up)
-// without the wait; a thousand wait out a real 1 ms timer. Late replies to
-// dead requests are dropped too.
+// pending table is empty. Three thousand wait out a real 1 ms timer
+// (register, publish, give up); the rest have a deadline already past and
+// are refused before anything is registered or sent. Late replies to dead
+// requests are dropped too.
 func TestRequestManyTimeoutsLeaveNothing(t *testing.T) {
 	t.Parallel()
 	s := harness.RunServer(t)
@@ -138,7 +139,7 @@ func TestRequestManyTimeoutsLeaveNothing(t *testing.T) {
 
 	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	const workers, each, timed = 10, 10000, 100
+	const workers, each, timed = 10, 10000, 300
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	timeouts := 0
@@ -170,9 +171,9 @@ func TestRequestManyTimeoutsLeaveNothing(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, workers*each, timeouts)
 	assert.Equal(t, 0, nc.Stats().PendingRequests, "100 000 timed-out requests left entries behind")
-	// They were all sent: the server saw every one.
+	// Only the timed ones were sent.
 	flush(t, nc)
-	assert.Equal(t, uint64(workers*each), nc.Stats().OutMsgs)
+	assert.Equal(t, uint64(workers*timed), nc.Stats().OutMsgs)
 
 	// Replies that come after their request gave up are dropped, and leave
 	// nothing either.
@@ -285,4 +286,34 @@ func TestRequestErrors(t *testing.T) {
 	_, err = nc.Request(ctx, "x", nil, core.UniqueInbox())
 	assert.ErrorIs(t, err, core.ErrConnectionClosed)
 	assert.Equal(t, 0, nc.Stats().PendingRequests)
+}
+
+// A request whose context has already ended sends nothing: its caller
+// could never learn what the responder did with it.
+func TestRequestWithEndedContextSendsNothing(t *testing.T) {
+	t.Parallel()
+	s := harness.RunServer(t)
+	srv := connect(t, s.ClientURL())
+	nc := connect(t, s.ClientURL())
+	var got atomic.Int32
+	_, err := srv.Subscribe("ended", func(m *core.Msg) {
+		got.Add(1)
+		_ = m.Respond(nil)
+	})
+	require.NoError(t, err)
+	flush(t, srv)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = nc.Request(ctx, "ended", []byte("x"))
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = nc.Request(ctx, "ended", []byte("x"), core.UniqueInbox())
+	assert.ErrorIs(t, err, context.Canceled)
+	for _, err := range nc.RequestMany(ctx, "ended", []byte("x")) {
+		assert.ErrorIs(t, err, context.Canceled)
+	}
+	// The same requests with a live context arrive, behind the others.
+	_, err = nc.Request(testCtx(t, 5*time.Second), "ended", []byte("x"))
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), got.Load(), "only the live request reached the responder")
 }

@@ -198,3 +198,22 @@ func TestPublishTimeoutWithoutMsgID(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	proxy.Heal()
 }
+
+// A publish whose context has already ended sends nothing and says so with
+// the context's error, not an ambiguous ack timeout.
+func TestPublishWithEndedContextStoresNothing(t *testing.T) {
+	_, _, j := newJS(t)
+	addStream(t, j, "ENDED", "ended.>")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := j.Publish(ctx, "ended.a", []byte("x"), js.MsgID("m1"))
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, js.ErrAckTimeout, "nothing was sent, so nothing is unknown")
+	_, err = j.PublishAsync(ctx, "ended.a", []byte("x"))
+	assert.ErrorIs(t, err, context.Canceled)
+
+	live := testCtx(t, 10*time.Second)
+	ack, err := j.Publish(live, "ended.a", []byte("y"))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), ack.Sequence, "neither ended publish was stored")
+}
