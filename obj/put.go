@@ -62,6 +62,13 @@ func WithPutWindow(n int) PutOption {
 // purged. If anything fails (r, the server, ctx) the chunks already
 // written are purged and the previous version stays readable.
 //
+// Writing the meta is the commit point. Once every chunk is stored, the
+// meta is written and its ack awaited even if ctx ends meanwhile (bounded
+// by a few seconds of its own): the meta of a put cut off there could
+// otherwise be stored after its chunks were purged, leaving a name that
+// reads as missing data. A put whose meta outcome stays unknown (no ack,
+// and the meta cannot be read back) keeps its chunks and returns the error.
+//
 // Concurrent puts of one name end with the last meta written winning and
 // no chunks left behind: each meta replaces only the version its writer
 // read (Nats-Expected-Last-Subject-Sequence), and a writer that lost the
@@ -107,8 +114,11 @@ func (s *Store) Put(ctx context.Context, meta Meta, r io.Reader, opts ...PutOpti
 		mo.ChunkSize = uint32(o.chunkSize)
 	}
 	info.Options = &mo
-	if old, err = s.replaceMeta(ctx, info, old, oldSeq); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, s.failPut(ctx, nuid, err)
+	}
+	if old, err = s.commitMeta(ctx, info, old, oldSeq); err != nil {
+		return nil, err
 	}
 	if old != nil && !old.Deleted && !old.IsLink() && old.NUID != nuid {
 		if err := s.purgeChunks(ctx, old.NUID); err != nil {
@@ -118,6 +128,31 @@ func (s *Store) Put(ctx context.Context, meta Meta, r io.Reader, opts ...PutOpti
 		}
 	}
 	return info, nil
+}
+
+// commitMeta writes a put's meta, past the end of ctx (see Put), and
+// returns the version it replaced. On failure it purges the put's chunks
+// only when the meta is known not to be stored.
+func (s *Store) commitMeta(ctx context.Context, info *Info, old *Info, oldSeq uint64) (*Info, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	replaced, err := s.replaceMeta(cctx, info, old, oldSeq)
+	if err == nil {
+		return replaced, nil
+	}
+	// The meta may have been stored even so: its ack lost, or the wait for
+	// it cut short. Ask the server which meta the name has now.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer rcancel()
+	cur, _, rerr := s.readInfoSeq(rctx, info.Name, false)
+	switch {
+	case rerr == nil && cur.NUID == info.NUID:
+		return old, nil // stored: the put succeeded
+	case rerr == nil || errors.Is(rerr, ErrObjectNotFound):
+		return nil, s.failPut(ctx, info.NUID, err)
+	default:
+		return nil, fmt.Errorf("%w (the meta may be stored: reading it back failed: %v; chunks %s kept)", err, rerr, info.NUID)
+	}
 }
 
 // failPut purges what a failed put wrote and returns its error.

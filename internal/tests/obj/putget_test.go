@@ -387,3 +387,64 @@ func TestGetChunksPurgedUnderReader(t *testing.T) {
 	assert.ErrorIs(t, err, obj.ErrObjectSizeMismatch)
 	assert.Eventually(t, func() bool { return consumerCount(t, j, "purged") == 0 }, 10*time.Second, 50*time.Millisecond)
 }
+
+// cancelAtEOF hands out data and ends ctx (cancel) as it reports EOF: the
+// put has every chunk in flight or stored when it learns its context ended.
+// With wait set it first lets the chunks' acks arrive; with after set it
+// ends ctx that long after EOF instead, while the put writes its meta.
+type cancelAtEOF struct {
+	data   []byte
+	cancel context.CancelFunc
+	wait   time.Duration
+	after  time.Duration
+}
+
+func (r *cancelAtEOF) Read(b []byte) (int, error) {
+	if len(r.data) == 0 {
+		if r.after > 0 {
+			time.AfterFunc(r.after, r.cancel)
+			return 0, io.EOF
+		}
+		time.Sleep(r.wait)
+		r.cancel()
+		return 0, io.EOF
+	}
+	n := copy(b, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// A put whose context ends as its last chunk goes out either fails and
+// leaves the old version readable, or succeeds: never a meta that names
+// purged chunks (a put cut off while writing its meta once left the name
+// unreadable, "stored messages missing").
+func TestPutCanceledAtEOFNeverBreaksTheName(t *testing.T) {
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	s := newStore(t, j, "eof")
+	old := randomBytes(10_000, 11)
+	_, err := s.PutBytes(ctx, "o", old)
+	require.NoError(t, err)
+	canceled := 0
+	for i := range 30 {
+		data := randomBytes(3_000, uint64(100+i))
+		cctx, cancel := context.WithCancel(ctx)
+		r := &cancelAtEOF{data: data, cancel: cancel, wait: 20 * time.Millisecond}
+		if i%2 == 1 {
+			r.after = time.Duration(i) * 20 * time.Microsecond
+		}
+		_, err := s.Put(cctx, obj.Meta{Name: "o"}, r, obj.WithChunkSize(1_000))
+		cancel()
+		got, gerr := s.GetBytes(ctx, "o")
+		require.NoError(t, gerr, "try %d (put: %v)", i, err)
+		if err == nil {
+			require.True(t, bytes.Equal(data, got), "try %d: the put succeeded, its bytes are read", i)
+			old = data
+			continue
+		}
+		require.ErrorIs(t, err, context.Canceled, "try %d", i)
+		canceled++
+		require.True(t, bytes.Equal(old, got), "try %d: the put failed, the old bytes are read", i)
+	}
+	assert.GreaterOrEqual(t, canceled, 15, "every put that waited for its acks before its context ended failed")
+}
