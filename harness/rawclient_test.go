@@ -24,6 +24,9 @@ type rawConn struct {
 	sid  int
 	// reqTimeout bounds a request's wait for its reply (rawTimeout when zero).
 	reqTimeout time.Duration
+	// partial holds the start of a line whose read timed out, so that a
+	// caller that reads again (a retried request) resumes the same line.
+	partial string
 }
 
 const rawTimeout = 10 * time.Second
@@ -85,7 +88,10 @@ func (rc *rawConn) Close() error { return rc.c.Close() }
 func (rc *rawConn) readLine(timeout time.Duration) (string, error) {
 	rc.c.SetReadDeadline(time.Now().Add(timeout))
 	line, err := rc.r.ReadString('\n')
+	line = rc.partial + line
+	rc.partial = ""
 	if err != nil {
+		rc.partial = line
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
@@ -194,9 +200,18 @@ func (rc *rawConn) next(timeout time.Duration) (string, []byte, error) {
 // request publishes payload to subject with a fresh inbox as reply subject and returns
 // the first reply's payload (a header block, if any, stripped).
 func (rc *rawConn) request(subject string, payload []byte) ([]byte, error) {
+	return rc.requestHeader(subject, "", payload)
+}
+
+// requestHeader is request with a header block (hdr: "NATS/1.0\r\n...\r\n\r\n"),
+// sent as HPUB; an empty hdr sends PUB.
+func (rc *rawConn) requestHeader(subject, hdr string, payload []byte) ([]byte, error) {
 	rc.sid++
 	inbox := "_INBOX.harness." + strconv.Itoa(rc.sid)
 	msg := fmt.Sprintf("SUB %s %d\r\nUNSUB %d 1\r\nPUB %s %s %d\r\n%s\r\n", inbox, rc.sid, rc.sid, subject, inbox, len(payload), payload)
+	if hdr != "" {
+		msg = fmt.Sprintf("SUB %s %d\r\nUNSUB %d 1\r\nHPUB %s %s %d %d\r\n%s%s\r\n", inbox, rc.sid, rc.sid, subject, inbox, len(hdr), len(hdr)+len(payload), hdr, payload)
+	}
 	if err := rc.write(msg); err != nil {
 		return nil, err
 	}
