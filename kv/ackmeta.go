@@ -1,5 +1,7 @@
 package kv
 
+import "bytes"
+
 // ackMeta is what a watch needs from a delivered message's ack subject
 // (protocol-facts §2.7): stream and consumer sequences, the stored time
 // and how many messages follow.
@@ -17,38 +19,37 @@ func parseAck(s []byte) (ackMeta, bool) {
 	if len(s) < len(pre) || string(s[:len(pre)]) != pre {
 		return ackMeta{}, false
 	}
-	var tok [11][]byte
-	n, start := 2, len(pre)
-	for i := start; i <= len(s); i++ {
-		if i < len(s) && s[i] != '.' {
-			continue
-		}
-		if n < len(tok) {
-			tok[n] = s[start:i]
-		}
-		n++
-		start = i + 1
-	}
-	var base int
+	// The numbers are the last tokens of the v1 form and tokens 7 to 10 of
+	// the v2 form, which may go on after them: count the tokens (a vector
+	// count), then read the numbers backwards from where they end, leaving
+	// the stream and consumer names unscanned. A token-by-token walk of the
+	// whole subject was a sixth of a watch's CPU.
+	n := bytes.Count(s, []byte{'.'}) + 1
+	var after int // tokens after the pending count
 	switch {
-	case n == 9:
-		base = 4
-	case n >= 11:
-		base = 6
+	case n == 9 || n == 11:
+	case n > 11:
+		after = n - 11
 	default:
 		return ackMeta{}, false
 	}
-	var m ackMeta
-	var ok1, ok2, ok3, ok4 bool
-	m.streamSeq, ok1 = parseUint(tok[base+1])
-	m.consumerSeq, ok2 = parseUint(tok[base+2])
-	ts, ok3 := parseUint(tok[base+3])
-	m.pending, ok4 = parseUint(tok[base+4])
-	if !ok1 || !ok2 || !ok3 || !ok4 || ts > 1<<63-1 {
+	end := len(s)
+	for ; after > 0; after-- {
+		end = bytes.LastIndexByte(s[:end], '.')
+	}
+	var f [4]uint64 // pending, timestamp, consumer and stream sequences
+	for i := range f {
+		dot := bytes.LastIndexByte(s[:end], '.')
+		v, ok := parseUint(s[dot+1 : end])
+		if !ok {
+			return ackMeta{}, false
+		}
+		f[i], end = v, dot
+	}
+	if f[1] > 1<<63-1 {
 		return ackMeta{}, false
 	}
-	m.timestamp = int64(ts)
-	return m, true
+	return ackMeta{streamSeq: f[3], consumerSeq: f[2], timestamp: int64(f[1]), pending: f[0]}, true
 }
 
 // parseUint parses a decimal uint64 from bytes without allocating.
