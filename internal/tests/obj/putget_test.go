@@ -393,25 +393,23 @@ func TestGetChunksPurgedUnderReader(t *testing.T) {
 // With wait set it first lets the chunks' acks arrive; with after set it
 // ends ctx that long after EOF instead, while the put writes its meta.
 type cancelAtEOF struct {
-	data   []byte
-	cancel context.CancelFunc
-	wait   time.Duration
-	after  time.Duration
+	failingReader // its data; EOF is ours
+	cancel        context.CancelFunc
+	wait          time.Duration
+	after         time.Duration
 }
 
 func (r *cancelAtEOF) Read(b []byte) (int, error) {
-	if len(r.data) == 0 {
-		if r.after > 0 {
-			time.AfterFunc(r.after, r.cancel)
-			return 0, io.EOF
-		}
+	if len(r.data) > 0 {
+		return r.failingReader.Read(b)
+	}
+	if r.after > 0 {
+		time.AfterFunc(r.after, r.cancel)
+	} else {
 		time.Sleep(r.wait)
 		r.cancel()
-		return 0, io.EOF
 	}
-	n := copy(b, r.data)
-	r.data = r.data[n:]
-	return n, nil
+	return 0, io.EOF
 }
 
 // A put whose context ends as its last chunk goes out either fails and
@@ -429,7 +427,7 @@ func TestPutCanceledAtEOFNeverBreaksTheName(t *testing.T) {
 	for i := range 30 {
 		data := randomBytes(3_000, uint64(100+i))
 		cctx, cancel := context.WithCancel(ctx)
-		r := &cancelAtEOF{data: data, cancel: cancel, wait: 20 * time.Millisecond}
+		r := &cancelAtEOF{failingReader: failingReader{data: data}, cancel: cancel, wait: 20 * time.Millisecond}
 		if i%2 == 1 {
 			r.after = time.Duration(i) * 20 * time.Microsecond
 		}
