@@ -36,6 +36,15 @@ type OrderedConsumerConfig struct {
 // InactiveThreshold.
 const DefaultOrderedInactiveThreshold = 5 * time.Minute
 
+// DefaultOrderedHeartbeat is an ordered consumer's idle heartbeat when
+// PullHeartbeat is not given (capped at half the expiry). It is shorter
+// than a plain consume's (half the expiry, 15 s by default) because an
+// ordered consumer recreates its server consumer by itself, and missed
+// heartbeats are its last resort when that consumer vanished without a
+// word reaching it (no 409 Consumer Deleted, no 503 to a pull): two missed
+// heartbeats (10 s) then recreate it, where 15 s heartbeats took 30 s.
+const DefaultOrderedHeartbeat = 5 * time.Second
+
 // OrderedConsumer reads a stream in order, each message exactly once,
 // without acks: it runs an ephemeral, unacknowledged, in-memory consumer
 // and, whenever delivery may have skipped (a consumer sequence gap, missed
@@ -112,8 +121,8 @@ func (oc *OrderedConsumer) config() ConsumerConfig {
 }
 
 // Consume delivers every message in order to handler on a goroutine of
-// its own; see Consumer.Consume for the options. Stop and Drain both stop
-// it at once.
+// its own; see Consumer.Consume for the options (but the heartbeat's
+// default is DefaultOrderedHeartbeat). Stop and Drain both stop it at once.
 func (oc *OrderedConsumer) Consume(handler func(*Msg), opts ...PullOption) (*ConsumeContext, error) {
 	if handler == nil {
 		return nil, fmt.Errorf("%w: nil handler", ErrInvalidOption)
@@ -169,6 +178,14 @@ func (oc *OrderedConsumer) run(opts []PullOption) (*orderedRun, error) {
 	o, err := applyPullOpts(opts)
 	if err != nil {
 		return nil, err
+	}
+	if o.heartbeat == 0 {
+		expiry := o.expiry
+		if expiry == 0 {
+			expiry = DefaultPullExpiry
+		}
+		expiry = max(expiry, minPullExpiry)
+		opts = append(opts[:len(opts):len(opts)], PullHeartbeat(min(DefaultOrderedHeartbeat, expiry/2)))
 	}
 	oc.mu.Lock()
 	defer oc.mu.Unlock()
@@ -397,7 +414,7 @@ func (r *orderedRun) start(c *Consumer, head, tail *Msg, msgs, nbytes int) (*pul
 	if err != nil {
 		return nil, err
 	}
-	s.queueOnly = true
+	s.queueOnly, s.keepQueue = true, true
 	s.ready = r.ready
 	s.head, s.tail, s.qMsgs, s.qBytes = head, tail, msgs, nbytes
 	s.o.errHandler = func(err error) {

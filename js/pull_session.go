@@ -34,6 +34,11 @@ type pullSession struct {
 	borrowed func(*BorrowedMsg)
 	// queueOnly: Messages or an ordered consumer pops the queue itself.
 	queueOnly bool
+	// keepQueue: stopping keeps what was received and not handed over, for
+	// takeQueue. An ordered consumer sets it: its next server consumer
+	// starts after the last message received, so one dropped here (by a 409
+	// Consumer Deleted, say) would never come again.
+	keepQueue bool
 	// accept, when set, decides under s.mu whether a received message
 	// joins the queue (the ordered consumer's sequence check).
 	accept func(bm *core.BorrowedMsg) bool
@@ -333,11 +338,14 @@ func (s *pullSession) takeQueue() (head, tail *Msg, msgs, bytes int) {
 	return head, tail, msgs, bytes
 }
 
-// stopLocked drops the queue and tells the goroutines to end.
+// stopLocked drops the queue (unless keepQueue) and tells the goroutines
+// to end.
 func (s *pullSession) stopLocked() {
 	s.state = stateStopped
-	s.head, s.tail = nil, nil
-	s.qMsgs, s.qBytes = 0, 0
+	if !s.keepQueue {
+		s.head, s.tail = nil, nil
+		s.qMsgs, s.qBytes = 0, 0
+	}
 	_ = s.sub.Unsubscribe()
 	close(s.stop)
 }

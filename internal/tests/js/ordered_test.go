@@ -1,6 +1,7 @@
 package js_test
 
 import (
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -43,6 +44,125 @@ func (o *orderCheck) err() string {
 	return o.bad
 }
 
+// The server consumer deleted while none of its pulls waits at the server
+// (each was filled, and the handler holds the queue full): no 409 comes.
+// The next pull, sent to a consumer that no longer exists, meets no
+// responders (503); the session asks whether the consumer exists, and the
+// ordered consumer replaces it. Were that 503 lost too, missed heartbeats
+// (2 × DefaultOrderedHeartbeat) would still replace it within the bound.
+func TestOrderedConsumerDeletedWhileNoPullWaits(t *testing.T) {
+	t.Parallel()
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "Q", "q.>")
+	fill(t, j, "q.a", 0, 10)
+	oc, err := j.OrderedConsumer(ctx, "Q", js.OrderedConsumerConfig{})
+	require.NoError(t, err)
+
+	var check orderCheck
+	var sink errSink
+	hold := make(chan struct{})
+	first := make(chan struct{})
+	cc, err := oc.Consume(func(m *js.Msg) {
+		if check.count() == 0 {
+			close(first)
+			<-hold
+		}
+		check.add(m.Data)
+	}, js.PullMaxMessages(10), js.PullErrorHandler(sink.handle))
+	require.NoError(t, err)
+	defer func() {
+		cc.Stop()
+		<-cc.Done()
+	}()
+	<-first
+	// The one pull (10 messages) is filled: wait until the server says so.
+	require.Eventually(t, func() bool {
+		for n, err := range j.ConsumerNames(ctx, "Q") {
+			if err != nil {
+				return false
+			}
+			ci, err := j.ConsumerInfo(ctx, "Q", n)
+			return err == nil && ci.Delivered.Stream == 10 && ci.NumWaiting == 0
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+	for n, err := range j.ConsumerNames(ctx, "Q") {
+		require.NoError(t, err)
+		require.NoError(t, j.DeleteConsumer(ctx, "Q", n))
+	}
+	close(hold)
+	fill(t, j, "q.a", 10, 10)
+	start := time.Now()
+	require.Eventually(t, func() bool { return check.count() >= 20 }, 25*time.Second, 10*time.Millisecond,
+		"ordered consumer stalled at %d after its consumer was deleted", check.count())
+	t.Logf("recovered %v after the consumer was deleted; reported %v", time.Since(start).Round(time.Millisecond), sink.errs)
+	require.Empty(t, check.err())
+}
+
+// The server consumer deleted while a pull waits at the server and the
+// handler holds received messages in the queue: the 409 Consumer Deleted
+// ends the session, and what it had received but not handed over must
+// move to the next one, not be dropped (the next consumer starts after the
+// last message received, so a dropped one would never come again).
+func TestOrderedConsumerDeletedKeepsQueued(t *testing.T) {
+	t.Parallel()
+	_, _, j := newJS(t)
+	ctx := testCtx(t, 60*time.Second)
+	addStream(t, j, "K", "k.>")
+	fill(t, j, "k.a", 0, 50)
+	oc, err := j.OrderedConsumer(ctx, "K", js.OrderedConsumerConfig{})
+	require.NoError(t, err)
+
+	var check orderCheck
+	hold := make(chan struct{})
+	first := make(chan struct{})
+	cc, err := oc.Consume(func(m *js.Msg) {
+		if check.count() == 0 {
+			close(first)
+			<-hold
+		}
+		check.add(m.Data)
+	}, js.PullMaxMessages(100))
+	require.NoError(t, err)
+	defer func() {
+		cc.Stop()
+		<-cc.Done()
+	}()
+	<-first
+	// All 50 delivered, the pull still waiting for 50 more.
+	require.Eventually(t, func() bool {
+		for n, err := range j.ConsumerNames(ctx, "K") {
+			if err != nil {
+				return false
+			}
+			ci, err := j.ConsumerInfo(ctx, "K", n)
+			return err == nil && ci.Delivered.Stream == 50 && ci.NumWaiting > 0
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+	for n, err := range j.ConsumerNames(ctx, "K") {
+		require.NoError(t, err)
+		require.NoError(t, j.DeleteConsumer(ctx, "K", n))
+	}
+	// Let the 409 arrive and the replacement start while 49 wait.
+	require.Eventually(t, func() bool {
+		names := 0
+		for _, err := range j.ConsumerNames(ctx, "K") {
+			if err == nil {
+				names++
+			}
+		}
+		return names == 1
+	}, 20*time.Second, 10*time.Millisecond, "a replacement consumer")
+	close(hold)
+	fill(t, j, "k.a", 50, 10)
+	require.Eventually(t, func() bool { return check.count() >= 60 || check.err() != "" }, 20*time.Second, 10*time.Millisecond,
+		"stalled at %d", check.count())
+	require.Empty(t, check.err())
+	assert.Equal(t, 60, check.count())
+}
+
 func TestOrderedConsumer(t *testing.T) {
 	_, _, j := newJS(t)
 	ctx := testCtx(t, 60*time.Second)
@@ -52,7 +172,8 @@ func TestOrderedConsumer(t *testing.T) {
 	require.NoError(t, err)
 
 	var check orderCheck
-	cc, err := oc.Consume(func(m *js.Msg) { check.add(m.Data) }, js.PullMaxMessages(64))
+	var sink errSink
+	cc, err := oc.Consume(func(m *js.Msg) { check.add(m.Data) }, js.PullMaxMessages(64), js.PullErrorHandler(sink.handle))
 	require.NoError(t, err)
 	_, err = oc.Consume(func(m *js.Msg) {})
 	require.ErrorIs(t, err, js.ErrOrderedBusy)
@@ -68,8 +189,11 @@ func TestOrderedConsumer(t *testing.T) {
 	require.Len(t, names, 1)
 	require.NoError(t, j.DeleteConsumer(ctx, "S", names[0]))
 	fill(t, j, "s.a", 500, 500)
-	require.Eventually(t, func() bool { return check.count() >= 1000 }, 30*time.Second, 5*time.Millisecond,
-		"ordered consumer stalled at %d after its consumer was deleted", check.count())
+	recovered := assert.Eventually(t, func() bool { return check.count() >= 1000 }, 30*time.Second, 5*time.Millisecond)
+	sink.mu.Lock()
+	reported := fmt.Sprint(sink.errs)
+	sink.mu.Unlock()
+	require.True(t, recovered, "ordered consumer stalled at %d after its consumer was deleted; it reported %s", check.count(), reported)
 	cc.Stop()
 	<-cc.Done()
 	require.Empty(t, check.err())
