@@ -1,6 +1,7 @@
 package js_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -44,6 +45,72 @@ func (o *orderCheck) err() string {
 	return o.bad
 }
 
+// heldOrdered is an ordered consume of a stream of n stored messages,
+// pulled max at a time, whose handler holds the first message until
+// release: what arrives meanwhile waits in the consumer's queue.
+type heldOrdered struct {
+	j      *js.JetStream
+	stream string
+	check  orderCheck
+	sink   errSink
+	hold   chan struct{}
+}
+
+// startHeldOrdered starts it and returns once the server has delivered all
+// n and says its waiting pulls satisfy waiting.
+func startHeldOrdered(t *testing.T, ctx context.Context, stream string, n, max int, waiting func(numWaiting int) bool) *heldOrdered {
+	t.Helper()
+	_, _, j := newJS(t)
+	addStream(t, j, stream, "h.>")
+	fill(t, j, "h.a", 0, n)
+	oc, err := j.OrderedConsumer(ctx, stream, js.OrderedConsumerConfig{})
+	require.NoError(t, err)
+	h := &heldOrdered{j: j, stream: stream, hold: make(chan struct{})}
+	first := make(chan struct{})
+	cc, err := oc.Consume(func(m *js.Msg) {
+		if h.check.count() == 0 {
+			close(first)
+			<-h.hold
+		}
+		h.check.add(m.Data)
+	}, js.PullMaxMessages(max), js.PullErrorHandler(h.sink.handle))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		cc.Stop()
+		<-cc.Done()
+	})
+	t.Cleanup(h.release)
+	<-first
+	require.Eventually(t, func() bool {
+		for name, err := range j.ConsumerNames(ctx, stream) {
+			if err != nil {
+				return false
+			}
+			ci, err := j.ConsumerInfo(ctx, stream, name)
+			return err == nil && ci.Delivered.Stream == uint64(n) && waiting(ci.NumWaiting)
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+	return h
+}
+
+func (h *heldOrdered) release() {
+	select {
+	case <-h.hold:
+	default:
+		close(h.hold)
+	}
+}
+
+// deleteConsumers deletes the server consumers under it.
+func (h *heldOrdered) deleteConsumers(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for name, err := range h.j.ConsumerNames(ctx, h.stream) {
+		require.NoError(t, err)
+		require.NoError(t, h.j.DeleteConsumer(ctx, h.stream, name))
+	}
+}
+
 // The server consumer deleted while none of its pulls waits at the server
 // (each was filled, and the handler holds the queue full): no 409 comes.
 // The next pull, sent to a consumer that no longer exists, meets no
@@ -52,52 +119,18 @@ func (o *orderCheck) err() string {
 // (2 × DefaultOrderedHeartbeat) would still replace it within the bound.
 func TestOrderedConsumerDeletedWhileNoPullWaits(t *testing.T) {
 	t.Parallel()
-	_, _, j := newJS(t)
 	ctx := testCtx(t, 60*time.Second)
-	addStream(t, j, "Q", "q.>")
-	fill(t, j, "q.a", 0, 10)
-	oc, err := j.OrderedConsumer(ctx, "Q", js.OrderedConsumerConfig{})
-	require.NoError(t, err)
-
-	var check orderCheck
-	var sink errSink
-	hold := make(chan struct{})
-	first := make(chan struct{})
-	cc, err := oc.Consume(func(m *js.Msg) {
-		if check.count() == 0 {
-			close(first)
-			<-hold
-		}
-		check.add(m.Data)
-	}, js.PullMaxMessages(10), js.PullErrorHandler(sink.handle))
-	require.NoError(t, err)
-	defer func() {
-		cc.Stop()
-		<-cc.Done()
-	}()
-	<-first
-	// The one pull (10 messages) is filled: wait until the server says so.
-	require.Eventually(t, func() bool {
-		for n, err := range j.ConsumerNames(ctx, "Q") {
-			if err != nil {
-				return false
-			}
-			ci, err := j.ConsumerInfo(ctx, "Q", n)
-			return err == nil && ci.Delivered.Stream == 10 && ci.NumWaiting == 0
-		}
-		return false
-	}, 10*time.Second, 10*time.Millisecond)
-	for n, err := range j.ConsumerNames(ctx, "Q") {
-		require.NoError(t, err)
-		require.NoError(t, j.DeleteConsumer(ctx, "Q", n))
-	}
-	close(hold)
-	fill(t, j, "q.a", 10, 10)
+	h := startHeldOrdered(t, ctx, "Q", 10, 10, func(w int) bool { return w == 0 })
+	h.deleteConsumers(t, ctx)
+	h.release()
+	fill(t, h.j, "h.a", 10, 10)
 	start := time.Now()
-	require.Eventually(t, func() bool { return check.count() >= 20 }, 25*time.Second, 10*time.Millisecond,
-		"ordered consumer stalled at %d after its consumer was deleted", check.count())
-	t.Logf("recovered %v after the consumer was deleted; reported %v", time.Since(start).Round(time.Millisecond), sink.errs)
-	require.Empty(t, check.err())
+	require.Eventually(t, func() bool { return h.check.count() >= 20 }, 25*time.Second, 10*time.Millisecond,
+		"ordered consumer stalled at %d after its consumer was deleted", h.check.count())
+	h.sink.mu.Lock()
+	t.Logf("recovered %v after the consumer was deleted; reported %v", time.Since(start).Round(time.Millisecond), h.sink.errs)
+	h.sink.mu.Unlock()
+	require.Empty(t, h.check.err())
 }
 
 // The server consumer deleted while a pull waits at the server and the
@@ -107,60 +140,24 @@ func TestOrderedConsumerDeletedWhileNoPullWaits(t *testing.T) {
 // last message received, so a dropped one would never come again).
 func TestOrderedConsumerDeletedKeepsQueued(t *testing.T) {
 	t.Parallel()
-	_, _, j := newJS(t)
 	ctx := testCtx(t, 60*time.Second)
-	addStream(t, j, "K", "k.>")
-	fill(t, j, "k.a", 0, 50)
-	oc, err := j.OrderedConsumer(ctx, "K", js.OrderedConsumerConfig{})
-	require.NoError(t, err)
-
-	var check orderCheck
-	hold := make(chan struct{})
-	first := make(chan struct{})
-	cc, err := oc.Consume(func(m *js.Msg) {
-		if check.count() == 0 {
-			close(first)
-			<-hold
-		}
-		check.add(m.Data)
-	}, js.PullMaxMessages(100))
-	require.NoError(t, err)
-	defer func() {
-		cc.Stop()
-		<-cc.Done()
-	}()
-	<-first
-	// All 50 delivered, the pull still waiting for 50 more.
-	require.Eventually(t, func() bool {
-		for n, err := range j.ConsumerNames(ctx, "K") {
-			if err != nil {
-				return false
-			}
-			ci, err := j.ConsumerInfo(ctx, "K", n)
-			return err == nil && ci.Delivered.Stream == 50 && ci.NumWaiting > 0
-		}
-		return false
-	}, 10*time.Second, 10*time.Millisecond)
-	for n, err := range j.ConsumerNames(ctx, "K") {
-		require.NoError(t, err)
-		require.NoError(t, j.DeleteConsumer(ctx, "K", n))
-	}
+	h := startHeldOrdered(t, ctx, "K", 50, 100, func(w int) bool { return w > 0 })
+	h.deleteConsumers(t, ctx)
 	// Let the 409 arrive and the replacement start while 49 wait.
 	require.Eventually(t, func() bool {
 		names := 0
-		for _, err := range j.ConsumerNames(ctx, "K") {
+		for _, err := range h.j.ConsumerNames(ctx, "K") {
 			if err == nil {
 				names++
 			}
 		}
 		return names == 1
 	}, 20*time.Second, 10*time.Millisecond, "a replacement consumer")
-	close(hold)
-	fill(t, j, "k.a", 50, 10)
-	require.Eventually(t, func() bool { return check.count() >= 60 || check.err() != "" }, 20*time.Second, 10*time.Millisecond,
-		"stalled at %d", check.count())
-	require.Empty(t, check.err())
-	assert.Equal(t, 60, check.count())
+	h.release()
+	fill(t, h.j, "h.a", 50, 10)
+	require.Eventually(t, func() bool { return h.check.count() >= 60 || h.check.err() != "" }, 20*time.Second, 10*time.Millisecond)
+	require.Empty(t, h.check.err())
+	assert.Equal(t, 60, h.check.count())
 }
 
 func TestOrderedConsumer(t *testing.T) {
