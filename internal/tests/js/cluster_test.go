@@ -171,7 +171,11 @@ func TestProcessRestartDuringPublishAsync(t *testing.T) {
 		}
 	}
 	t.Logf("%d futures: %d acked, %d reset, %d timed out", len(futs), len(acked), reset, timedOut)
-	assert.Positive(t, reset, "the disconnect failed the stranded futures")
+	// Usually some futures are stranded by the kill and reset; on a slow
+	// run every ack may be in before it, and none is. Either way each one
+	// settled, and none timed out. (publish_async_test.go resets futures
+	// deterministically.)
+	assert.Equal(t, len(futs), len(acked)+reset)
 	assert.Zero(t, timedOut)
 	require.NotEmpty(t, acked)
 	require.NoError(t, nc.Flush(ctx))
