@@ -91,6 +91,22 @@ func (s *objSession) store(ctx context.Context, bucket string) (*obj.Store, erro
 	return obj.Open(ctx, s.j, bucket)
 }
 
+// withStore runs f on the store bucket over a session that ends with it:
+// the start of every command that works on one existing store.
+func (g *globals) withStore(cmd *cobra.Command, bucket string, f func(ctx context.Context, s *objSession, st *obj.Store) error) error {
+	s, err := g.objSession(cmd)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ctx := cmd.Context()
+	st, err := s.store(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	return f(ctx, s, st)
+}
+
 func newObjAddCommand(g *globals) *cobra.Command {
 	var (
 		cfg      obj.Config
@@ -380,51 +396,43 @@ func newObjInfoCommand(g *globals) *cobra.Command {
 		Short: "show a store's status, or an object's info",
 		Args:  rangeArgs(1, 2, "BUCKET [NAME]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.objSession(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx := cmd.Context()
-			st, err := s.store(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if len(args) == 1 {
-				status, err := st.Status(ctx)
+			return g.withStore(cmd, args[0], func(ctx context.Context, _ *objSession, st *obj.Store) error {
+				if len(args) == 1 {
+					status, err := st.Status(ctx)
+					if err != nil {
+						return err
+					}
+					printObjStatus(g.st.stdout, status)
+					return nil
+				}
+				info, err := st.GetInfo(ctx, args[1], obj.ShowDeleted())
 				if err != nil {
 					return err
 				}
-				printObjStatus(g.st.stdout, status)
+				w := tabwriter.NewWriter(g.st.stdout, 0, 4, 2, ' ', 0)
+				defer w.Flush()
+				fmt.Fprintf(w, "Object:\t%s\nBucket:\t%s\n", info.Name, info.Bucket)
+				if info.Description != "" {
+					fmt.Fprintf(w, "Description:\t%s\n", info.Description)
+				}
+				fmt.Fprintf(w, "Size:\t%s (%d bytes)\nChunks:\t%d\nModified:\t%s\n", humanBytes(info.Size), info.Size, info.Chunks, info.ModTime.Local().Format(time.RFC3339))
+				if info.Digest != "" {
+					fmt.Fprintf(w, "Digest:\t%s\n", info.Digest)
+				}
+				if info.Deleted {
+					fmt.Fprintf(w, "Deleted:\ttrue\n")
+				}
+				if info.IsLink() {
+					fmt.Fprintf(w, "Link:\t%s/%s\n", info.Options.Link.Bucket, info.Options.Link.Name)
+				}
+				for k, v := range info.Headers {
+					fmt.Fprintf(w, "Header %s:\t%s\n", k, strings.Join(v, ", "))
+				}
+				for k, v := range info.Metadata {
+					fmt.Fprintf(w, "Metadata %s:\t%s\n", k, v)
+				}
 				return nil
-			}
-			info, err := st.GetInfo(ctx, args[1], obj.ShowDeleted())
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(g.st.stdout, 0, 4, 2, ' ', 0)
-			defer w.Flush()
-			fmt.Fprintf(w, "Object:\t%s\nBucket:\t%s\n", info.Name, info.Bucket)
-			if info.Description != "" {
-				fmt.Fprintf(w, "Description:\t%s\n", info.Description)
-			}
-			fmt.Fprintf(w, "Size:\t%s (%d bytes)\nChunks:\t%d\nModified:\t%s\n", humanBytes(info.Size), info.Size, info.Chunks, info.ModTime.Local().Format(time.RFC3339))
-			if info.Digest != "" {
-				fmt.Fprintf(w, "Digest:\t%s\n", info.Digest)
-			}
-			if info.Deleted {
-				fmt.Fprintf(w, "Deleted:\ttrue\n")
-			}
-			if info.IsLink() {
-				fmt.Fprintf(w, "Link:\t%s/%s\n", info.Options.Link.Bucket, info.Options.Link.Name)
-			}
-			for k, v := range info.Headers {
-				fmt.Fprintf(w, "Header %s:\t%s\n", k, strings.Join(v, ", "))
-			}
-			for k, v := range info.Metadata {
-				fmt.Fprintf(w, "Metadata %s:\t%s\n", k, v)
-			}
-			return nil
+			})
 		},
 	}
 }
@@ -480,35 +488,27 @@ func newObjWatchCommand(g *globals) *cobra.Command {
 		Short: "print the store's objects, then each change, until interrupted",
 		Args:  exactArgs(1, "BUCKET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.objSession(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx := cmd.Context()
-			st, err := s.store(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			var opts []obj.WatchOption
-			if updatesOnly {
-				opts = append(opts, obj.UpdatesOnly())
-				fmt.Fprintf(g.st.stderr, "watching %s for changes\n", args[0])
-			}
-			for info, err := range st.Watch(ctx, opts...) {
-				if err != nil {
-					if ctx.Err() != nil {
-						return nil // interrupted: the normal end
-					}
-					return err
-				}
-				if info == nil {
+			return g.withStore(cmd, args[0], func(ctx context.Context, _ *objSession, st *obj.Store) error {
+				var opts []obj.WatchOption
+				if updatesOnly {
+					opts = append(opts, obj.UpdatesOnly())
 					fmt.Fprintf(g.st.stderr, "watching %s for changes\n", args[0])
-					continue
 				}
-				fmt.Fprintf(g.st.stdout, "[%s] %s\n", time.Now().Format(time.TimeOnly), strings.ReplaceAll(objLine(info), "\t", " "))
-			}
-			return nil
+				for info, err := range st.Watch(ctx, opts...) {
+					if err != nil {
+						if ctx.Err() != nil {
+							return nil // interrupted: the normal end
+						}
+						return err
+					}
+					if info == nil {
+						fmt.Fprintf(g.st.stderr, "watching %s for changes\n", args[0])
+						continue
+					}
+					fmt.Fprintf(g.st.stdout, "[%s] %s\n", time.Now().Format(time.TimeOnly), strings.ReplaceAll(objLine(info), "\t", " "))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&updatesOnly, "updates", false, "only changes made from now on")
@@ -521,36 +521,28 @@ func newObjLinkCommand(g *globals) *cobra.Command {
 		Short: "store NAME as a link to an object, or to a whole store without TARGET_NAME",
 		Args:  rangeArgs(3, 4, "BUCKET NAME TARGET_BUCKET [TARGET_NAME]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.objSession(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx := cmd.Context()
-			st, err := s.store(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			target, err := s.store(ctx, args[2])
-			if err != nil {
-				return err
-			}
-			if len(args) == 3 {
-				if _, err := st.AddBucketLink(ctx, args[1], target); err != nil {
+			return g.withStore(cmd, args[0], func(ctx context.Context, s *objSession, st *obj.Store) error {
+				target, err := s.store(ctx, args[2])
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(g.st.stdout, "linked %s/%s to store %s\n", args[0], args[1], args[2])
+				if len(args) == 3 {
+					if _, err := st.AddBucketLink(ctx, args[1], target); err != nil {
+						return err
+					}
+					fmt.Fprintf(g.st.stdout, "linked %s/%s to store %s\n", args[0], args[1], args[2])
+					return nil
+				}
+				ti, err := target.GetInfo(ctx, args[3])
+				if err != nil {
+					return err
+				}
+				if _, err := st.AddLink(ctx, args[1], ti); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.st.stdout, "linked %s/%s to %s/%s\n", args[0], args[1], args[2], args[3])
 				return nil
-			}
-			ti, err := target.GetInfo(ctx, args[3])
-			if err != nil {
-				return err
-			}
-			if _, err := st.AddLink(ctx, args[1], ti); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.st.stdout, "linked %s/%s to %s/%s\n", args[0], args[1], args[2], args[3])
-			return nil
+			})
 		},
 	}
 }
