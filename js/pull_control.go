@@ -119,8 +119,9 @@ func (s *pullSession) missedHeartbeats() bool {
 }
 
 // consumerGone asks whether the consumer still exists, and ends the
-// session if not: a deleted consumer answers nothing to pulls, and the
-// consume must end with an error instead of pulling forever.
+// session if not: a pull to a deleted consumer meets no responders (503)
+// at best and nothing at all at worst, and the consume must end with an
+// error instead of pulling forever.
 func (s *pullSession) consumerGone() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), max(s.o.heartbeat, time.Second))
 	_, err := s.c.js.ConsumerInfo(ctx, s.c.stream, s.c.name)
